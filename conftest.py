@@ -1,0 +1,95 @@
+"""Shared test fixtures: named personas, reference data, the default rubric."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from custos.accounts.models import Role, User
+from custos.register.models import BCU
+
+
+@pytest.fixture
+def reference_data(db: Any) -> None:
+    """12 BCUs, 32 boroughs and the default rubric, as ``custos init`` loads them."""
+    from custos.register.management.commands.init import Command
+
+    cmd = Command()
+    cmd._reference_data()
+    from custos.audit.services import Actor
+    from custos.register.management.commands.init import default_rubric
+    from custos.register.services import rubric_load
+
+    rubric_load(actor=Actor.system("test"), definition=default_rubric())
+
+
+@pytest.fixture
+def bcu_a(reference_data: None) -> BCU:
+    return BCU.objects.get(code="central-east")
+
+
+@pytest.fixture
+def bcu_b(reference_data: None) -> BCU:
+    return BCU.objects.get(code="north-area")
+
+
+@pytest.fixture
+def make_user(db: Any) -> Callable[..., User]:
+    def make(username: str, role: str, bcu: BCU | None = None, **extra: Any) -> User:
+        user = User.objects.create(username=username, role=role, bcu_code=bcu.code if bcu else "", **extra)
+        user.set_password("correct horse battery staple")
+        user.save()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def officer_a(make_user: Callable[..., User], bcu_a: BCU) -> User:
+    """An officer of BCU A (Central East)."""
+    return make_user("officer_a", Role.OFFICER, bcu_a)
+
+
+@pytest.fixture
+def officer_b(make_user: Callable[..., User], bcu_b: BCU) -> User:
+    """An officer of BCU B (North Area)."""
+    return make_user("officer_b", Role.OFFICER, bcu_b)
+
+
+@pytest.fixture
+def analyst_a(make_user: Callable[..., User], bcu_a: BCU) -> User:
+    return make_user("analyst_a", Role.ANALYST, bcu_a)
+
+
+@pytest.fixture
+def spoc_a(make_user: Callable[..., User], bcu_a: BCU) -> User:
+    """The single point of contact of BCU A."""
+    return make_user("spoc_a", Role.BCU_SPOC, bcu_a)
+
+
+@pytest.fixture
+def central(make_user: Callable[..., User], reference_data: None) -> User:
+    return make_user("central", Role.CENTRAL_GOVERNANCE)
+
+
+@pytest.fixture
+def auditor(make_user: Callable[..., User], reference_data: None) -> User:
+    return make_user("auditor", Role.AUDITOR)
+
+
+@pytest.fixture
+def sysadmin(make_user: Callable[..., User], reference_data: None) -> User:
+    return make_user("sysadmin", Role.SYSADMIN)
+
+
+@pytest.fixture
+def client_for() -> Callable[[User], Client]:
+    def make(user: User) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make

@@ -1,0 +1,88 @@
+"""The s.62 event log: append-only, each event hashing the one before it."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Verb(models.TextChoices):
+    """Every kind of event Custos records; dotted ``noun.verb`` names."""
+
+    # s.62 collection and alteration
+    PERSON_CREATED = "person.created", "Person recorded"
+    INTELLIGENCE_ADDED = "intelligence.added", "Intelligence added"
+    INTELLIGENCE_VERIFIED = "intelligence.verified", "Social-media item verified or rejected"
+    GANG_CREATED = "gang.created", "Gang recorded"
+    NOMINATION_PROPOSED = "nomination.proposed", "Nomination proposed"
+    NOMINATION_ACTIVATED = "nomination.activated", "Nomination activated"
+    NOMINATION_WITHDRAWN = "nomination.withdrawn", "Nomination withdrawn"
+    SCORE_COMPUTED = "score.computed", "Harm score computed"
+    RAG_DECIDED = "rag.decided", "RAG band decided"
+    RUBRIC_LOADED = "rubric.loaded", "Harm-score rubric loaded"
+    MATRIX_IMPORTED = "matrix.imported", "Legacy matrix imported"
+    DEMO_SEEDED = "demo.seeded", "Synthetic demo data created"
+    # s.62 consultation
+    PERSON_CONSULTED = "person.consulted", "Person record consulted"
+    MATRIX_LISTED = "matrix.listed", "Matrix list consulted"
+    PEOPLE_LISTED = "people.listed", "People list consulted"
+    PEOPLE_SEARCHED = "people.searched", "People searched"
+    INTELLIGENCE_CONSULTED = "intelligence.consulted", "Intelligence consulted"
+    # s.62 erasure
+    DATA_KEY_SHREDDED = "data_key.shredded", "Data key shredded"
+    # accounts
+    USER_CREATED = "user.created", "User account created"
+    USER_SIGNED_IN = "user.signed_in", "User signed in"
+    USER_SIGNED_OUT = "user.signed_out", "User signed out"
+    USER_SIGN_IN_FAILED = "user.sign_in_failed", "Sign-in failed"
+    API_TOKEN_ISSUED = "api_token.issued", "API token issued"
+    API_TOKEN_REVOKED = "api_token.revoked", "API token revoked"
+    SYSTEM_INITIALISED = "system.initialised", "System initialised"
+
+
+class AuditEvent(models.Model):
+    """One recorded action. Never updated or deleted (database triggers refuse).
+
+    ``actor_*`` describe who acted (a user, or a named system actor for
+    background jobs); ``object_ref`` and ``targets`` are pseudonymous
+    references such as ``person:<uuid>``, never names or other plaintext
+    personal data. ``hash`` covers every other column and ``prev_hash``.
+    """
+
+    seq = models.BigIntegerField(primary_key=True)
+    occurred_at = models.DateTimeField()
+    actor_id = models.BigIntegerField(null=True)
+    actor_username = models.CharField(max_length=150)
+    actor_role = models.CharField(max_length=40, blank=True)
+    actor_bcu = models.CharField(max_length=60, blank=True)
+    verb = models.CharField(max_length=60, choices=Verb.choices)
+    object_type = models.CharField(max_length=60, blank=True)
+    object_ref = models.CharField(max_length=120, blank=True)
+    targets = models.JSONField(default=list)
+    purpose = models.TextField(blank=True)
+    recipients = models.JSONField(default=list)
+    detail = models.JSONField(default=dict)
+    request_id = models.CharField(max_length=64, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["seq"]
+        indexes = [
+            models.Index(fields=["verb", "occurred_at"]),
+            models.Index(fields=["object_ref"]),
+            models.Index(fields=["actor_id", "occurred_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.verb} by {self.actor_username}"
+
+
+class AuditHead(models.Model):
+    """The tip of the chain: locked to append, so events form one sequence."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    last_seq = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self) -> str:
+        return f"audit head at #{self.last_seq}"

@@ -1,0 +1,31 @@
+"""Secrets handed to people once (API tokens), stored only as keyed digests."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from custos.crypto.keys import get_provider
+
+TOKEN_PREFIX = "cst_"
+
+
+def token_new() -> str:
+    """A new API token: recognisable prefix and 256 bits of randomness."""
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def token_digest(token: str) -> str:
+    """The keyed digest stored in place of a token (hex)."""
+    key = get_provider().derive("api-token-v1")
+    return hmac.new(key, token.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def sha256_hex(data: bytes) -> str:
+    """Plain SHA-256, for hash chains over non-secret data."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def random_secret(nbytes: int = 50) -> str:
+    return secrets.token_urlsafe(nbytes)

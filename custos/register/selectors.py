@@ -1,0 +1,285 @@
+"""Reads of the register's personal data.
+
+Every selector applies the viewer's scope (``policies.people_scope``). The
+ones that hand personal data to an interface also record the consultation
+(s.62) with the declared purpose, in the event log, before returning. A
+record outside the viewer's scope raises ``Http404``: nobody learns that it
+exists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, QuerySet
+from django.http import Http404
+
+from custos.accounts.models import User
+from custos.audit.models import Verb
+from custos.audit.services import consultation_record
+from custos.crypto.blind_index import date_digest, name_digest
+from custos.crypto.envelope import preload
+from custos.register import policies
+from custos.register.models import (
+    BCU,
+    Band,
+    Category,
+    HarmScore,
+    IntelligenceItem,
+    Nomination,
+    Person,
+    PersonIndex,
+    RagDecision,
+)
+
+
+def people_visible_to(*, viewer: User) -> QuerySet[Person]:
+    """The people this viewer may see (scope only; logs nothing by itself)."""
+    scope = policies.people_scope(viewer)
+    if scope is None:
+        return Person.objects.none()
+    return Person.objects.filter(scope)
+
+
+def nominations_visible_to(*, viewer: User) -> QuerySet[Nomination]:
+    scope = policies.people_scope(viewer)
+    if scope is None:
+        return Nomination.objects.none()
+    return Nomination.objects.filter(person__in=Person.objects.filter(scope))
+
+
+def intelligence_visible_to(*, viewer: User) -> QuerySet[IntelligenceItem]:
+    scope = policies.people_scope(viewer)
+    if scope is None:
+        return IntelligenceItem.objects.none()
+    return IntelligenceItem.objects.filter(person__in=Person.objects.filter(scope))
+
+
+def require_people_access(viewer: User) -> None:
+    """Refuse (403) a user whose role reads no personal data at all."""
+    if not policies.may_view_people(viewer):
+        raise PermissionDenied("Your role does not give access to personal data.")
+
+
+def _parse_uuid(value: Any) -> uuid.UUID:
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise Http404 from exc
+
+
+def person_get_for(*, viewer: User, person_id: Any, purpose: str, log: bool = True) -> Person:
+    """One person the viewer may see, or ``Http404``; records ``person.consulted``."""
+    require_people_access(viewer)
+    person = people_visible_to(viewer=viewer).select_related("bcu", "borough").filter(pk=_parse_uuid(person_id)).first()
+    if person is None:
+        raise Http404("No such person.")
+    if log:
+        consultation_record(
+            actor=viewer, verb=Verb.PERSON_CONSULTED, object_type="person", object_ref=person.ref, purpose=purpose
+        )
+    return person
+
+
+@dataclass
+class PersonDetail:
+    person: Person
+    categories: list[str]
+    intelligence: list[IntelligenceItem]
+    score: HarmScore | None
+    nominations: list[Nomination]
+    decisions: list[RagDecision]
+    show_protected: bool
+
+
+def person_detail_for(*, viewer: User, person_id: Any, purpose: str) -> PersonDetail:
+    """Everything the person page shows, read once and logged once."""
+    person = person_get_for(viewer=viewer, person_id=person_id, purpose=purpose)
+    intelligence = list(person.intelligence.select_related("gang").order_by("-occurred_on", "-created_at"))
+    nominations = list(person.nominations.select_related("gang", "proposed_by", "activated_by"))
+    decisions = list(
+        RagDecision.objects.filter(nomination__person=person).select_related("decided_by").order_by("-decided_at")
+    )
+    score = person.scores.filter(is_current=True).select_related("rubric").first()
+    categories = sorted({item.category for item in intelligence}, key=lambda c: Category.values.index(c))
+    return PersonDetail(
+        person=person,
+        categories=categories,
+        intelligence=intelligence,
+        score=score,
+        nominations=nominations,
+        decisions=decisions,
+        show_protected=policies.may_view_protected_characteristics(viewer),
+    )
+
+
+def intelligence_get_for(*, viewer: User, item_id: Any, purpose: str) -> IntelligenceItem:
+    """One intelligence item the viewer may see, or ``Http404``; logs the consultation."""
+    require_people_access(viewer)
+    item = (
+        intelligence_visible_to(viewer=viewer)
+        .select_related("person", "bcu", "gang")
+        .filter(pk=_parse_uuid(item_id))
+        .first()
+    )
+    if item is None:
+        raise Http404("No such intelligence item.")
+    consultation_record(
+        actor=viewer,
+        verb=Verb.INTELLIGENCE_CONSULTED,
+        object_type="intelligence",
+        object_ref=item.ref,
+        targets=[item.person.ref],
+        purpose=purpose,
+    )
+    return item
+
+
+@dataclass
+class MatrixFilters:
+    bcu: str = ""
+    band: str = ""
+    status: str = ""
+    category: str = ""
+
+    def as_detail(self) -> dict[str, str]:
+        return {k: v for k, v in self.__dict__.items() if v}
+
+
+@dataclass
+class MatrixPage:
+    page: Page[Nomination]
+    total: int
+    by_band: dict[str, int]
+    by_status: dict[str, int]
+    scores: dict[uuid.UUID, HarmScore] = field(default_factory=dict)
+    categories: dict[uuid.UUID, list[str]] = field(default_factory=dict)
+
+
+def matrix_queryset(*, viewer: User, filters: MatrixFilters) -> QuerySet[Nomination]:
+    """Nominations in scope, filtered; nothing logged (callers log what they show)."""
+    qs = nominations_visible_to(viewer=viewer)
+    if filters.bcu:
+        qs = qs.filter(bcu__code=filters.bcu)
+    if filters.band == "none":
+        qs = qs.filter(band="")
+    elif filters.band:
+        qs = qs.filter(band=filters.band)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    else:
+        qs = qs.filter(status__in=Nomination.OPEN_STATUSES)
+    if filters.category:
+        qs = qs.filter(person__intelligence__category=filters.category).distinct()
+    return qs
+
+
+def matrix_for(
+    *, viewer: User, filters: MatrixFilters, purpose: str, page_number: Any = 1, per_page: int = 50
+) -> MatrixPage:
+    """A page of the matrix with counts by band and status; logs ``matrix.listed``.
+
+    The event names every person shown on the page.
+    """
+    require_people_access(viewer)
+    qs = matrix_queryset(viewer=viewer, filters=filters)
+    by_band = {row["band"] or "none": row["n"] for row in qs.order_by().values("band").annotate(n=Count("id"))}
+    by_status = {row["status"]: row["n"] for row in qs.order_by().values("status").annotate(n=Count("id"))}
+    paginator = Paginator(
+        qs.select_related("person", "person__bcu", "person__borough", "gang").order_by("-proposed_at", "pk"), per_page
+    )
+    page = paginator.get_page(page_number)
+    rows: Sequence[Nomination] = page.object_list  # type: ignore[assignment]
+    person_ids = [n.person_id for n in rows]
+    preload(n.person.data_key_id for n in rows)
+    scores = {s.person_id: s for s in HarmScore.objects.filter(person_id__in=person_ids, is_current=True)}
+    categories: dict[uuid.UUID, list[str]] = {pid: [] for pid in person_ids}
+    for pid, category in (
+        IntelligenceItem.objects.filter(person_id__in=person_ids).values_list("person_id", "category").distinct()
+    ):
+        categories[pid].append(category)
+    for pid in categories:
+        categories[pid].sort(key=lambda c: Category.values.index(c))
+    consultation_record(
+        actor=viewer,
+        verb=Verb.MATRIX_LISTED,
+        object_type="matrix",
+        targets=[f"person:{pid}" for pid in person_ids],
+        purpose=purpose,
+        detail={"filters": filters.as_detail(), "page": page.number},
+    )
+    return MatrixPage(
+        page=page,
+        total=paginator.count,
+        by_band={b: by_band.get(b, 0) for b in [*Band.values, "none"]},
+        by_status=by_status,
+        scores=scores,
+        categories=categories,
+    )
+
+
+def people_search_for(
+    *, viewer: User, purpose: str, name: str = "", date_of_birth: dt.date | None = None, limit: int = 50
+) -> list[Person]:
+    """Exact search by name/alias and/or date of birth, through blind indexes.
+
+    The search terms are never logged; the event names the people found.
+    """
+    require_people_access(viewer)
+    qs = people_visible_to(viewer=viewer)
+    if not name.strip() and date_of_birth is None:
+        return []
+    if name.strip():
+        digest = name_digest(name)
+        qs = qs.filter(
+            pk__in=PersonIndex.objects.filter(
+                kind__in=[PersonIndex.Kind.NAME, PersonIndex.Kind.ALIAS], digest=digest
+            ).values("person_id")
+        )
+    if date_of_birth is not None:
+        qs = qs.filter(
+            pk__in=PersonIndex.objects.filter(kind=PersonIndex.Kind.DOB, digest=date_digest(date_of_birth)).values(
+                "person_id"
+            )
+        )
+    people = list(qs.select_related("bcu")[:limit])
+    preload(p.data_key_id for p in people)
+    consultation_record(
+        actor=viewer,
+        verb=Verb.PEOPLE_SEARCHED,
+        object_type="people",
+        targets=[p.ref for p in people],
+        purpose=purpose,
+        detail={"by": [k for k, v in (("name", name.strip()), ("date_of_birth", date_of_birth)) if v]},
+    )
+    return people
+
+
+def people_page_for(*, viewer: User, purpose: str, page_number: Any = 1, per_page: int = 50) -> Page[Person]:
+    """A page of people in scope, newest first; logs ``people.listed``."""
+    require_people_access(viewer)
+    paginator = Paginator(people_visible_to(viewer=viewer).select_related("bcu").order_by("-created_at", "pk"), per_page)
+    page = paginator.get_page(page_number)
+    preload(p.data_key_id for p in page.object_list)
+    consultation_record(
+        actor=viewer,
+        verb=Verb.PEOPLE_LISTED,
+        object_type="people",
+        targets=[p.ref for p in page.object_list],
+        purpose=purpose,
+        detail={"page": page.number},
+    )
+    return page
+
+
+def bcus_for(*, viewer: User) -> QuerySet[BCU]:
+    """The BCUs a viewer may filter by or act in."""
+    if viewer.is_bcu_scoped:
+        return BCU.objects.filter(code=viewer.bcu_code)
+    return BCU.objects.all()

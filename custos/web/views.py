@@ -1,0 +1,89 @@
+"""The shell: sign in and out, home, the user's own account page, error pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import AuthenticationForm
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from custos.accounts.models import ApiToken, User
+from custos.accounts.services import api_token_issue, api_token_revoke
+from custos.audit.models import Verb
+from custos.audit.services import event_record
+from custos.register import policies
+from custos.web.forms import GovukFormMixin
+
+
+class SignInForm(GovukFormMixin, AuthenticationForm):
+    pass
+
+
+class SignInView(auth_views.LoginView):
+    template_name = "web/login.html"
+    authentication_form = SignInForm
+    redirect_authenticated_user = True
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        with transaction.atomic():
+            response = super().form_valid(form)
+            event_record(actor=form.get_user(), verb=Verb.USER_SIGNED_IN, object_type="user",
+                         object_ref=f"user:{form.get_user().pk}")
+        return response
+
+
+sign_in = login_not_required(SignInView.as_view())
+
+
+@require_POST
+def sign_out(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if user.is_authenticated:
+        with transaction.atomic():
+            event_record(actor=user, verb=Verb.USER_SIGNED_OUT, object_type="user", object_ref=f"user:{user.pk}")
+    return auth_views.LogoutView.as_view()(request)
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    if policies.may_view_people(user):
+        return redirect("register:matrix")
+    return redirect("web:profile")
+
+
+class TokenForm(GovukFormMixin, forms.Form):
+    label = forms.CharField(max_length=100, label="What the token is for", help_text="For example, the name of the script that will use it.")
+
+
+@require_http_methods(["GET", "POST"])
+def profile(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    new_token = None
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        _, new_token = api_token_issue(actor=user, owner=user, label=form.cleaned_data["label"])
+        form = TokenForm()
+    tokens = ApiToken.objects.filter(user=user)
+    context: dict[str, Any] = {"form": form, "tokens": tokens, "new_token": new_token, "account": user}
+    response = render(request, "web/profile.html", context)
+    if new_token:
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+def token_revoke(request: HttpRequest, token_id: int) -> HttpResponseBase:
+    user: User = request.user  # type: ignore[assignment]
+    token = ApiToken.objects.filter(pk=token_id, user=user).first()
+    if token is None:
+        return render(request, "404.html", status=404)
+    api_token_revoke(actor=user, token=token)
+    messages.success(request, f"Token {token.prefix}… revoked.")
+    return redirect("web:profile")
