@@ -39,13 +39,17 @@ class CustosInstance:
     url: str = ""
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
-    def custos(self, *args: str, check: bool = True, input: str | None = None, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+    def custos(
+        self, *args: str, check: bool = True, input: str | None = None, timeout: int = 600
+    ) -> subprocess.CompletedProcess[str]:
         """Run the ``custos`` console script against this instance."""
         result = subprocess.run(
             [CUSTOS, *args], env=self.env, capture_output=True, text=True, input=input, timeout=timeout, check=False
         )
         if check and result.returncode != 0:
-            raise AssertionError(f"custos {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+            raise AssertionError(
+                f"custos {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+            )
         return result
 
 

@@ -54,7 +54,9 @@ class AuditEvent(models.Model):
     actor_username = models.CharField(max_length=150)
     actor_role = models.CharField(max_length=40, blank=True)
     actor_bcu = models.CharField(max_length=60, blank=True)
-    verb = models.CharField(max_length=60, help_text="A value of Verb (not enforced as choices, so new verbs need no migration).")
+    verb = models.CharField(
+        max_length=60, help_text="A value of Verb (not enforced as choices, so new verbs need no migration)."
+    )
     object_type = models.CharField(max_length=60, blank=True)
     object_ref = models.CharField(max_length=120, blank=True)
     targets = models.JSONField(default=list)

@@ -8,11 +8,10 @@ covers its content and the previous event's hash.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-import datetime as dt
-from datetime import datetime
 from typing import Any, Protocol
 
 from django.db import connection, transaction
@@ -74,11 +73,7 @@ class EventSpec:
 
 def canonical(event: AuditEvent) -> bytes:
     """The bytes an event's hash covers (stable across databases)."""
-    occurred = event.occurred_at
-    if isinstance(occurred, datetime):
-        occurred_text = occurred.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    else:  # pragma: no cover - defensive
-        occurred_text = str(occurred)
+    occurred_text = event.occurred_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     payload = {
         "seq": int(event.seq),
         "occurred_at": occurred_text,

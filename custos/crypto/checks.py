@@ -14,5 +14,11 @@ def key_provider_ready(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     try:
         get_provider().active_key_id()
     except KeyUnavailable as exc:
-        return [Warning(f"key provider unavailable: {exc}", hint="Run 'custos init'; personal data can be neither read nor written.", id="custos.W001")]
+        return [
+            Warning(
+                f"key provider unavailable: {exc}",
+                hint="Run 'custos init'; personal data can be neither read nor written.",
+                id="custos.W001",
+            )
+        ]
     return []

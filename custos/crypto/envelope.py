@@ -13,6 +13,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterable
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -103,9 +104,10 @@ def preload(key_ids: Iterable[uuid.UUID]) -> None:
     if not wanted:
         return
     provider = get_provider()
-    for key_id, kek_id, wrapped in DataKey.objects.filter(pk__in=wanted, wrapped__isnull=False).values_list(
-        "id", "kek_id", "wrapped"
-    ):
+    rows = DataKey.objects.filter(pk__in=wanted, wrapped__isnull=False).values_list("id", "kek_id", "wrapped")
+    for key_id, kek_id, wrapped in rows:
+        if wrapped is None:  # pragma: no cover - excluded by the query
+            continue
         _cache.put(key_id, provider.unwrap(kek_id, bytes(wrapped), context=_context(key_id)))
 
 
@@ -126,13 +128,16 @@ def open_sealed(key_id: uuid.UUID, sealed: bytes, *, aad: bytes) -> bytes:
         raise KeyUnavailable("a value failed its integrity check (moved or altered)") from exc
 
 
-def shred(data_key_id: uuid.UUID) -> None:
-    """Destroy a data key: its wrapped bytes are overwritten and dropped.
+def shred(owner: Any) -> None:
+    """Destroy the data key of ``owner`` (a person, or a data key id).
+
+    Its wrapped bytes are overwritten and dropped.
 
     After this, every value sealed with the key, in the live database or in
     any backup, is unreadable. Irreversible by design; the caller records the
     erasure in the audit log in the same transaction.
     """
+    data_key_id = owner if isinstance(owner, uuid.UUID) else owner.data_key_id
     _cache.drop(data_key_id)
     DataKey.objects.filter(pk=data_key_id).update(wrapped=None, shredded_at=timezone.now())
 

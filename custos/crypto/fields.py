@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.db.models.query_utils import DeferredAttribute
@@ -30,6 +30,11 @@ def _aad(instance: models.Model, column: str) -> bytes:
 
 
 class _DecryptingAttribute(DeferredAttribute):
+    """A data descriptor (it defines ``__set__``), so reads always pass through it."""
+
+    def __set__(self, instance: Any, value: Any) -> None:
+        instance.__dict__[self.field.attname] = value
+
     def __get__(self, instance: Any, cls: Any = None) -> Any:
         if instance is None:
             return self
@@ -42,7 +47,13 @@ class _DecryptingAttribute(DeferredAttribute):
         return value
 
 
-class EncryptedField(models.BinaryField):
+if TYPE_CHECKING:
+    _BinaryField = models.BinaryField[Any, Any]
+else:
+    _BinaryField = models.BinaryField
+
+
+class EncryptedField(_BinaryField):
     """Base for a personal value stored as AES-256-GCM ciphertext."""
 
     descriptor_class = _DecryptingAttribute

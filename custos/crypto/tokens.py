@@ -8,7 +8,7 @@ import secrets
 
 from custos.crypto.keys import get_provider
 
-TOKEN_PREFIX = "cst_"
+TOKEN_PREFIX = "cst_"  # noqa: S105 - a public prefix, not a secret
 
 
 def token_new() -> str:

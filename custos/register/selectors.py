@@ -264,7 +264,9 @@ def people_search_for(
 def people_page_for(*, viewer: User, purpose: str, page_number: Any = 1, per_page: int = 50) -> Page[Person]:
     """A page of people in scope, newest first; logs ``people.listed``."""
     require_people_access(viewer)
-    paginator = Paginator(people_visible_to(viewer=viewer).select_related("bcu").order_by("-created_at", "pk"), per_page)
+    paginator = Paginator(
+        people_visible_to(viewer=viewer).select_related("bcu").order_by("-created_at", "pk"), per_page
+    )
     page = paginator.get_page(page_number)
     preload(p.data_key_id for p in page.object_list)
     consultation_record(

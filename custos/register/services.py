@@ -29,6 +29,7 @@ from custos.audit.models import Verb
 from custos.audit.services import Actor, event_record
 from custos.crypto.blind_index import date_digest, name_digest, reference_digest
 from custos.crypto.envelope import data_key_create
+from custos.crypto.models import DataKey
 from custos.register import policies
 from custos.register.models import (
     BCU,
@@ -106,8 +107,14 @@ def person_build(
     gender: str = "",
     created_by: User | None = None,
     today: dt.date | None = None,
+    data_key: DataKey | None = None,
 ) -> Person:
-    """Validate and build an unsaved person with a new data key (saved)."""
+    """Validate and build an unsaved person with a new data key (saved).
+
+    Bulk writers (``seed_demo``, ``import_matrix``) pass ``data_key``: an
+    unsaved key from ``data_key_new()`` that they save with ``bulk_create``
+    before the person; no key is then created here.
+    """
     errors: dict[str, str] = {}
     full_name = " ".join((full_name or "").split())
     if not full_name:
@@ -124,7 +131,7 @@ def person_build(
     clean_aliases = sorted({" ".join(a.split()) for a in aliases if a and a.strip()})
     clean_addresses = [" ".join(a.split()) for a in addresses if a and a.strip()]
     return Person(
-        data_key=data_key_create(),
+        data_key=data_key if data_key is not None else data_key_create(),
         bcu=bcu,
         borough=borough,
         full_name=full_name,
@@ -132,7 +139,9 @@ def person_build(
         date_of_birth=date_of_birth,
         addresses=clean_addresses,
         observed_ethnicity=_choice(observed_ethnicity, ObservedEthnicity, "observed_ethnicity", blank=True) or None,
-        self_defined_ethnicity=_choice(self_defined_ethnicity, SelfDefinedEthnicity, "self_defined_ethnicity", blank=True)
+        self_defined_ethnicity=_choice(
+            self_defined_ethnicity, SelfDefinedEthnicity, "self_defined_ethnicity", blank=True
+        )
         or None,
         gender=_choice(gender, Gender, "gender", blank=True) or None,
         created_by=created_by,
@@ -351,9 +360,7 @@ def intelligence_verify(*, actor: User, item: IntelligenceItem, verified: bool, 
 
 
 @transaction.atomic
-def gang_create(
-    *, actor: User, bcu: BCU, name: str, evidence_basis: str, review_date: dt.date
-) -> Gang:
+def gang_create(*, actor: User, bcu: BCU, name: str, evidence_basis: str, review_date: dt.date) -> Gang:
     """Record a gang with the evidence for treating it as one, and a review date."""
     _require(policies.may_activate_nomination(actor, bcu.code), "You may not record gangs in this BCU.")
     name = " ".join((name or "").split())
@@ -408,9 +415,7 @@ def _items_for_scoring(person_ids: Sequence[Any]) -> dict[Any, list[ScoringInput
     rows = IntelligenceItem.objects.filter(person_id__in=person_ids).values_list(*_SCORING_COLUMNS)
     for row in rows:
         values = dict(zip(_SCORING_COLUMNS, row, strict=True))
-        by_person[values.pop("person_id")].append(
-            ScoringInput(item_id=str(values.pop("id")), **values)
-        )
+        by_person[values.pop("person_id")].append(ScoringInput(item_id=str(values.pop("id")), **values))
     return by_person
 
 
@@ -497,7 +502,11 @@ def rescore_all(
                         object_type="harm_score",
                         object_ref=f"harm_score:{s.pk}",
                         targets=[f"person:{s.person_id}"],
-                        detail={"total": str(s.total), "recommended_band": s.recommended_band, "rubric": rubric.version},
+                        detail={
+                            "total": str(s.total),
+                            "recommended_band": s.recommended_band,
+                            "rubric": rubric.version,
+                        },
                     )
                     for s in scores
                 ],
@@ -520,9 +529,7 @@ def rubric_load(*, actor: User | Actor, definition: Mapping[str, Any], name: str
     rubric = Rubric.objects.create(
         version=version, name=name or str(definition.get("name") or f"rubric v{version}"), definition=dict(definition)
     )
-    event_record(
-        actor=actor, verb=Verb.RUBRIC_LOADED, object_type="rubric", object_ref=f"rubric:{version}"
-    )
+    event_record(actor=actor, verb=Verb.RUBRIC_LOADED, object_type="rubric", object_ref=f"rubric:{version}")
     return rubric
 
 

@@ -4,44 +4,57 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='AuditHead',
+            name="AuditHead",
             fields=[
-                ('id', models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
-                ('last_seq', models.BigIntegerField(default=0)),
-                ('last_hash', models.CharField(default='0000000000000000000000000000000000000000000000000000000000000000', max_length=64)),
+                ("id", models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
+                ("last_seq", models.BigIntegerField(default=0)),
+                (
+                    "last_hash",
+                    models.CharField(
+                        default="0000000000000000000000000000000000000000000000000000000000000000", max_length=64
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('seq', models.BigIntegerField(primary_key=True, serialize=False)),
-                ('occurred_at', models.DateTimeField()),
-                ('actor_id', models.BigIntegerField(null=True)),
-                ('actor_username', models.CharField(max_length=150)),
-                ('actor_role', models.CharField(blank=True, max_length=40)),
-                ('actor_bcu', models.CharField(blank=True, max_length=60)),
-                ('verb', models.CharField(help_text='A value of Verb (not enforced as choices, so new verbs need no migration).', max_length=60)),
-                ('object_type', models.CharField(blank=True, max_length=60)),
-                ('object_ref', models.CharField(blank=True, max_length=120)),
-                ('targets', models.JSONField(default=list)),
-                ('purpose', models.TextField(blank=True)),
-                ('recipients', models.JSONField(default=list)),
-                ('detail', models.JSONField(default=dict)),
-                ('request_id', models.CharField(blank=True, max_length=64)),
-                ('prev_hash', models.CharField(max_length=64)),
-                ('hash', models.CharField(max_length=64)),
+                ("seq", models.BigIntegerField(primary_key=True, serialize=False)),
+                ("occurred_at", models.DateTimeField()),
+                ("actor_id", models.BigIntegerField(null=True)),
+                ("actor_username", models.CharField(max_length=150)),
+                ("actor_role", models.CharField(blank=True, max_length=40)),
+                ("actor_bcu", models.CharField(blank=True, max_length=60)),
+                (
+                    "verb",
+                    models.CharField(
+                        help_text="A value of Verb (not enforced as choices, so new verbs need no migration).",
+                        max_length=60,
+                    ),
+                ),
+                ("object_type", models.CharField(blank=True, max_length=60)),
+                ("object_ref", models.CharField(blank=True, max_length=120)),
+                ("targets", models.JSONField(default=list)),
+                ("purpose", models.TextField(blank=True)),
+                ("recipients", models.JSONField(default=list)),
+                ("detail", models.JSONField(default=dict)),
+                ("request_id", models.CharField(blank=True, max_length=64)),
+                ("prev_hash", models.CharField(max_length=64)),
+                ("hash", models.CharField(max_length=64)),
             ],
             options={
-                'ordering': ['seq'],
-                'indexes': [models.Index(fields=['verb', 'occurred_at'], name='audit_audit_verb_69c2eb_idx'), models.Index(fields=['object_ref'], name='audit_audit_object__74591a_idx'), models.Index(fields=['actor_id', 'occurred_at'], name='audit_audit_actor_i_023a4b_idx')],
+                "ordering": ["seq"],
+                "indexes": [
+                    models.Index(fields=["verb", "occurred_at"], name="audit_audit_verb_69c2eb_idx"),
+                    models.Index(fields=["object_ref"], name="audit_audit_object__74591a_idx"),
+                    models.Index(fields=["actor_id", "occurred_at"], name="audit_audit_actor_i_023a4b_idx"),
+                ],
             },
         ),
     ]

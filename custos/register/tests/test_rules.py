@@ -80,7 +80,9 @@ def test_grade_e_counts_for_nothing(officer_a):
 def test_unverified_social_media_counts_for_nothing_until_verified(officer_a, spoc_a):
     person = a_person(officer_a)
     an_item(officer_a, person, source_reference="CAD 1")
-    post = an_item(officer_a, person, source_type="social_media", source_reference="drill video", criterion="weapon_knife")
+    post = an_item(
+        officer_a, person, source_type="social_media", source_reference="drill video", criterion="weapon_knife"
+    )
     score = HarmScore.objects.get(person=person, is_current=True)
     assert post.verification == "unverified"
     assert str(post.pk) in {line["item"] for line in score.explanation["excluded"]}

@@ -24,7 +24,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--bcu", default="central-east", help="BCU code for officer, analyst and SPOC (default central-east)")
+        parser.add_argument(
+            "--bcu", default="central-east", help="BCU code for officer, analyst and SPOC (default central-east)"
+        )
         parser.add_argument("--password", help="Use this password for every account instead of random ones")
 
     @transaction.atomic
@@ -39,8 +41,14 @@ class Command(BaseCommand):
             bcu_code = bcu.code if role in BCU_SCOPED_ROLES else ""
             user = User.objects.filter(username=username).first()
             if user is None:
-                user_create(actor=SYSTEM, username=username, password=password, role=role, bcu_code=bcu_code,
-                            check_password=False)
+                user_create(
+                    actor=SYSTEM,
+                    username=username,
+                    password=password,
+                    role=role,
+                    bcu_code=bcu_code,
+                    check_password=False,
+                )
             else:
                 user.set_password(password)
                 user.save(update_fields=["password"])

@@ -53,7 +53,9 @@ class Command(BaseCommand):
             (data_dir / sub).mkdir(exist_ok=True, mode=0o700)
         self._secret_key(Path(settings.SECRET_KEY_PATH))
         if create_key_file(Path(settings.KEY_FILE_PATH)):
-            self.stdout.write(f"created key file {settings.KEY_FILE_PATH} (mode 0600); back it up apart from the database")
+            self.stdout.write(
+                f"created key file {settings.KEY_FILE_PATH} (mode 0600); back it up apart from the database"
+            )
         else:
             self.stdout.write("key file present")
         reset_provider_cache()
@@ -66,7 +68,9 @@ class Command(BaseCommand):
         else:
             self.stdout.write(f"database ready ({connection.vendor})")
         created = self._reference_data()
-        self.stdout.write(f"reference data: {BCU.objects.count()} BCUs, {Borough.objects.count()} boroughs ({created} new)")
+        self.stdout.write(
+            f"reference data: {BCU.objects.count()} BCUs, {Borough.objects.count()} boroughs ({created} new)"
+        )
         if not Rubric.objects.exists():
             rubric = rubric_load(actor=SYSTEM, definition=default_rubric())
             self.stdout.write(f"loaded harm-score rubric v{rubric.version}")

@@ -1,0 +1,86 @@
+# Custos — the two commands a newcomer runs are `make demo` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+ASSETS := build/static/custos.css
+# PostgreSQL for the second run of the suite (trust auth on loopback).
+TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
+PYTEST_ARGS ?=
+
+.PHONY: help setup demo test test-sqlite test-postgres lint bench prerequisites postgres chromium clean
+
+help:
+	@echo "make demo   set up, load synthetic data and serve on http://127.0.0.1:8000"
+	@echo "make test   set up and run the whole suite on SQLite and on PostgreSQL"
+	@echo "make lint   ruff, mypy (django-stubs), import-linter layering contracts"
+	@echo "make bench  benchmarks (figures, not timed tests)"
+
+$(STAMP): requirements.lock pyproject.toml
+	@echo "==> Python environment ($(VENV)) from the hash-pinned lock file"
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.lock 2> >(grep -v "is ignored: it is neither" >&2)
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . 2> >(grep -v "is ignored: it is neither" >&2)
+	@touch $@
+
+node_modules/.installed-stamp: package.json package-lock.json
+	@echo "==> GOV.UK Frontend (npm, locked)"
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(ASSETS): node_modules/.installed-stamp custos/web/scss/custos.scss
+	@echo "==> Compiling styles"
+	@mkdir -p build/static
+	npx --no-install sass --quiet --no-source-map --style=compressed --load-path=node_modules custos/web/scss/custos.scss $(ASSETS)
+
+setup: $(STAMP) $(ASSETS)
+
+demo: setup
+	$(BIN)/custos init
+	$(BIN)/custos seed_demo --people 2000 --if-empty
+	$(BIN)/custos demo_users
+	@echo "==> Serving Custos on http://127.0.0.1:8000 (Ctrl-C to stop)"
+	$(BIN)/custos runserver 127.0.0.1:8000
+
+# Machine prerequisites for the browser tests and the PostgreSQL run.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "==> Installing Debian chromium for the browser tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || { echo "could not install chromium: install Debian's 'chromium' package (needs root)" >&2; exit 1; }; }
+
+postgres:
+	@pg_isready -q -h 127.0.0.1 -p 5432 || { \
+	  echo "==> Starting PostgreSQL"; \
+	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start && sleep 2; }
+	@pg_isready -h 127.0.0.1 -p 5432
+
+prerequisites: chromium postgres
+
+test: setup prerequisites
+	@$(MAKE) --no-print-directory test-sqlite
+	@$(MAKE) --no-print-directory test-postgres
+
+test-sqlite: setup
+	@echo "==> Test suite on SQLite"
+	env -u CUSTOS_DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS)
+
+test-postgres: setup
+	@echo "==> Test suite on PostgreSQL ($(TEST_POSTGRES_URL))"
+	CUSTOS_DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+	CUSTOS_DATA_DIR=$$(mktemp -d) $(BIN)/custos makemigrations --check --dry-run
+
+bench: setup
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) node_modules build .mypy_cache .ruff_cache
