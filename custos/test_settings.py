@@ -15,7 +15,10 @@ from custos.crypto.keys import create_key_file  # noqa: E402
 from custos.settings import *  # noqa: E402,F403
 from custos.settings import KEY_FILE_PATH  # noqa: E402
 
+from custos.settings import STATIC_ROOT  # noqa: E402
+
 create_key_file(Path(KEY_FILE_PATH))
+Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 
 # Fast hashing in tests only; production uses Argon2 (asserted in a test).
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
