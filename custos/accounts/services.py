@@ -57,7 +57,7 @@ def user_create(
 
 
 @transaction.atomic
-def api_token_issue(*, actor: User, owner: User, label: str) -> tuple[ApiToken, str]:
+def api_token_issue(*, actor: User | Actor, owner: User, label: str) -> tuple[ApiToken, str]:
     """Issue a token for ``owner``; returns the row and the token, shown once.
 
     Only the owner may issue their own token (from the profile page), or an

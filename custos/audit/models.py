@@ -27,6 +27,8 @@ class Verb(models.TextChoices):
     PEOPLE_LISTED = "people.listed", "People list consulted"
     PEOPLE_SEARCHED = "people.searched", "People searched"
     INTELLIGENCE_CONSULTED = "intelligence.consulted", "Intelligence consulted"
+    INTELLIGENCE_LISTED = "intelligence.listed", "Intelligence list consulted"
+    NOMINATION_CONSULTED = "nomination.consulted", "Nomination consulted"
     # s.62 erasure
     DATA_KEY_SHREDDED = "data_key.shredded", "Data key shredded"
     # accounts
@@ -37,6 +39,7 @@ class Verb(models.TextChoices):
     API_TOKEN_ISSUED = "api_token.issued", "API token issued"
     API_TOKEN_REVOKED = "api_token.revoked", "API token revoked"
     SYSTEM_INITIALISED = "system.initialised", "System initialised"
+    KEYS_ROTATED = "keys.rotated", "Key-encryption key rotated"
 
 
 class AuditEvent(models.Model):
@@ -88,3 +91,34 @@ class AuditHead(models.Model):
 
     def __str__(self) -> str:
         return f"audit head at #{self.last_seq}"
+
+
+class AuditCheckpoint(models.Model):
+    """A signed Merkle root over the first ``tree_size`` events. Never updated or deleted.
+
+    The root is the RFC 6962 Merkle Tree Hash whose leaves are the events'
+    chain hashes (32 bytes each) in ``seq`` order. ``signature`` is Ed25519
+    over the checkpoint's canonical statement (see
+    ``custos.audit.checkpoints.statement``). Checkpoints are numbered 1, 2,
+    3, ... and each names the one before it; ``consistency_proof`` proves
+    this tree extends the previous checkpoint's, and ``frontier`` lets the
+    next checkpoint extend this one without re-reading older events.
+    """
+
+    id = models.BigIntegerField(primary_key=True)
+    previous = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="next_checkpoint"
+    )
+    tree_size = models.BigIntegerField()
+    root_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+    key_fingerprint = models.CharField(max_length=64)
+    signature = models.CharField(max_length=128)
+    consistency_proof = models.JSONField(default=list, help_text="Hex hashes: RFC 6962 proof from the previous tree.")
+    frontier = models.JSONField(default=list, help_text="Hex roots of the perfect subtrees making up this tree.")
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"checkpoint #{self.id} at tree size {self.tree_size}"

@@ -201,7 +201,10 @@ def matrix_for(
     scores = {s.person_id: s for s in HarmScore.objects.filter(person_id__in=person_ids, is_current=True)}
     categories: dict[uuid.UUID, list[str]] = {pid: [] for pid in person_ids}
     for pid, category in (
-        IntelligenceItem.objects.filter(person_id__in=person_ids).values_list("person_id", "category").distinct()
+        IntelligenceItem.objects.filter(person_id__in=person_ids)
+        .order_by()  # Meta.ordering would add its columns to SELECT DISTINCT and repeat categories
+        .values_list("person_id", "category")
+        .distinct()
     ):
         categories[pid].append(category)
     for pid in categories:
@@ -285,3 +288,145 @@ def bcus_for(*, viewer: User) -> QuerySet[BCU]:
     if viewer.is_bcu_scoped:
         return BCU.objects.filter(code=viewer.bcu_code)
     return BCU.objects.all()
+
+
+# Windows by limit and offset, for the API ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    person: Person
+    categories: list[str]
+    score: HarmScore | None
+
+
+@dataclass(frozen=True)
+class NominalRow:
+    nomination: Nomination
+    person: PersonRow
+
+
+@dataclass(frozen=True)
+class NominalDetail(NominalRow):
+    decisions: list[RagDecision]
+
+
+def _person_rows(*, viewer: User, people: Sequence[Person]) -> list[PersonRow]:
+    """Categories and current score for people already read in the viewer's scope."""
+    ids = [p.pk for p in people]
+    preload(p.data_key_id for p in people)
+    scores = {
+        s.person_id: s for s in HarmScore.objects.filter(person_id__in=ids, is_current=True).select_related("rubric")
+    }
+    categories: dict[uuid.UUID, set[str]] = {pid: set() for pid in ids}
+    pairs = (
+        intelligence_visible_to(viewer=viewer)
+        .filter(person_id__in=ids)
+        .order_by()
+        .values_list("person_id", "category")
+        .distinct()
+    )
+    for pid, category in pairs:
+        categories[pid].add(category)
+    return [
+        PersonRow(
+            person=p,
+            categories=sorted(categories[p.pk], key=Category.values.index),
+            score=scores.get(p.pk),
+        )
+        for p in people
+    ]
+
+
+def matrix_window_for(
+    *, viewer: User, filters: MatrixFilters, purpose: str, offset: int, limit: int
+) -> tuple[list[NominalRow], int]:
+    """A window of the matrix in scope; logs ``matrix.listed`` naming every person returned."""
+    require_people_access(viewer)
+    qs = matrix_queryset(viewer=viewer, filters=filters)
+    total = qs.count()
+    nominations = list(
+        qs.select_related("person", "person__bcu", "bcu", "gang").order_by("-proposed_at", "pk")[
+            offset : offset + limit
+        ]
+    )
+    rows = _person_rows(viewer=viewer, people=[n.person for n in nominations])
+    consultation_record(
+        actor=viewer,
+        verb=Verb.MATRIX_LISTED,
+        object_type="matrix",
+        targets=[n.person.ref for n in nominations],
+        purpose=purpose,
+        detail={"filters": filters.as_detail(), "offset": offset, "limit": limit, "via": "api"},
+    )
+    return [NominalRow(nomination=n, person=row) for n, row in zip(nominations, rows, strict=True)], total
+
+
+def nomination_get_for(*, viewer: User, nomination_id: uuid.UUID, purpose: str) -> NominalDetail:
+    """One nomination in scope with its decisions, or ``Http404``; logs ``person.consulted``."""
+    require_people_access(viewer)
+    nomination = (
+        nominations_visible_to(viewer=viewer)
+        .select_related("person", "person__bcu", "bcu", "gang", "proposed_by", "activated_by")
+        .filter(pk=nomination_id)
+        .first()
+    )
+    if nomination is None:
+        raise Http404("No such nomination.")
+    [row] = _person_rows(viewer=viewer, people=[nomination.person])
+    decisions = list(nomination.decisions.select_related("decided_by").order_by("-decided_at"))
+    consultation_record(
+        actor=viewer,
+        verb=Verb.NOMINATION_CONSULTED,
+        object_type="nomination",
+        object_ref=nomination.ref,
+        targets=[nomination.person.ref],
+        purpose=purpose,
+    )
+    return NominalDetail(nomination=nomination, person=row, decisions=decisions)
+
+
+def people_window_for(*, viewer: User, purpose: str, offset: int, limit: int) -> tuple[list[PersonRow], int]:
+    """A window of the people in scope, newest first; logs ``people.listed`` naming them."""
+    require_people_access(viewer)
+    qs = people_visible_to(viewer=viewer)
+    total = qs.count()
+    people = list(qs.select_related("bcu").order_by("-created_at", "pk")[offset : offset + limit])
+    rows = _person_rows(viewer=viewer, people=people)
+    consultation_record(
+        actor=viewer,
+        verb=Verb.PEOPLE_LISTED,
+        object_type="people",
+        targets=[p.ref for p in people],
+        purpose=purpose,
+        detail={"offset": offset, "limit": limit, "via": "api"},
+    )
+    return rows, total
+
+
+def intelligence_window_for(
+    *, viewer: User, purpose: str, offset: int, limit: int, person_id: uuid.UUID | None = None
+) -> tuple[list[IntelligenceItem], int]:
+    """A window of intelligence in scope, optionally about one person.
+
+    Logs ``intelligence.consulted`` naming the people concerned, with the
+    items returned in the detail. A person out of scope yields no items.
+    """
+    require_people_access(viewer)
+    qs = intelligence_visible_to(viewer=viewer)
+    if person_id is not None:
+        qs = qs.filter(person_id=person_id)
+    total = qs.count()
+    items = list(
+        qs.select_related("bcu", "gang").order_by("-occurred_on", "-created_at", "pk")[offset : offset + limit]
+    )
+    preload(i.data_key_id for i in items)
+    consultation_record(
+        actor=viewer,
+        verb=Verb.INTELLIGENCE_LISTED,
+        object_type="intelligence",
+        targets=sorted({f"person:{i.person_id}" for i in items}),
+        purpose=purpose,
+        detail={"items": [str(i.pk) for i in items], "offset": offset, "limit": limit, "via": "api"},
+    )
+    return items, total
