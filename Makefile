@@ -11,7 +11,7 @@ ASSETS := build/static/custos.css
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo test test-sqlite test-postgres lint bench prerequisites postgres chromium clean
+.PHONY: help setup demo test test-sqlite test-postgres lint bench prerequisites postgres debian-packages clean
 
 help:
 	@echo "make demo   set up, load synthetic data and serve on http://127.0.0.1:8000"
@@ -45,12 +45,17 @@ demo: setup
 	@echo "==> Serving Custos on http://127.0.0.1:8000 (Ctrl-C to stop)"
 	$(BIN)/custos runserver 127.0.0.1:8000
 
-# Machine prerequisites for the browser tests and the PostgreSQL run.
-chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "==> Installing Debian chromium for the browser tests"; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-	  || { echo "could not install chromium: install Debian's 'chromium' package (needs root)" >&2; exit 1; }; }
+# Machine prerequisites (Debian packages): chromium for the browser tests, age to
+# decrypt packages and backups as a recipient would, softhsm2 for the PKCS#11 key
+# provider tests, the PostgreSQL client tools for backup and restore.
+DEBIAN_PACKAGES := chromium age softhsm2 postgresql-client
+debian-packages:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "==> Installing Debian packages:$$missing"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+	  || { echo "could not install$$missing: install these Debian packages (needs root)" >&2; exit 1; }; \
+	fi
 
 postgres:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || { \
@@ -58,7 +63,7 @@ postgres:
 	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start && sleep 2; }
 	@pg_isready -h 127.0.0.1 -p 5432
 
-prerequisites: chromium postgres
+prerequisites: debian-packages postgres
 
 test: setup prerequisites
 	@$(MAKE) --no-print-directory test-sqlite

@@ -32,7 +32,10 @@ def main() -> None:
     print(f"Custos benchmarks ({os.cpu_count()} cores), {people:,} synthetic people")
     print(f"database: {os.environ.get('CUSTOS_DATABASE_URL') or 'SQLite (fresh file)'}")
     with custos_instance(demo_users=True) as inst:
-        seconds = timed(f"seed_demo --people {people}", lambda: inst.custos("seed_demo", "--people", str(people), "--seed", "1", "--no-progress"))
+        seconds = timed(
+            f"seed_demo --people {people}",
+            lambda: inst.custos("seed_demo", "--people", str(people), "--seed", "1", "--no-progress"),
+        )
         print(f"{'  people per second':<48} {people / seconds:8.0f}")
         rescore = timed("rescore (all people)", lambda: inst.custos("rescore", "--no-progress"))
         print(f"{'  people re-scored per second':<48} {people / rescore:8.0f}")

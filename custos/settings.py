@@ -51,6 +51,13 @@ DATA_DIR = Path(os.environ.get("CUSTOS_DATA_DIR") or BASE_DIR / "var").resolve()
 SECRET_KEY_PATH = DATA_DIR / "secret_key"
 KEY_FILE_PATH = Path(os.environ.get("CUSTOS_KEY_FILE") or DATA_DIR / "keys" / "kek.key")
 
+# Key provider: "local" (the key file, default) or "pkcs11" (an HSM token; docs/backup-and-restore.md).
+CUSTOS_KEY_PROVIDER = os.environ.get("CUSTOS_KEY_PROVIDER", "")  # empty means "local"
+CUSTOS_PKCS11_LIBRARY = os.environ.get("CUSTOS_PKCS11_LIBRARY", "")
+CUSTOS_PKCS11_TOKEN_LABEL = os.environ.get("CUSTOS_PKCS11_TOKEN_LABEL", "")
+CUSTOS_PKCS11_KEY_LABEL = os.environ.get("CUSTOS_PKCS11_KEY_LABEL", "")  # empty means "custos-kek"
+CUSTOS_PKCS11_PIN = env_secret("CUSTOS_PKCS11_PIN")  # or CUSTOS_PKCS11_PIN_FILE
+
 _secret = env_secret("CUSTOS_SECRET_KEY")
 if _secret is None and SECRET_KEY_PATH.exists():
     _secret = SECRET_KEY_PATH.read_text(encoding="utf-8").strip()
@@ -137,7 +144,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "web:login"
-LOGIN_REDIRECT_URL = "web:matrix"
+LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:login"
 
 SESSION_COOKIE_HTTPONLY = True

@@ -13,9 +13,10 @@ os.environ.setdefault("CUSTOS_SECRET_KEY", "test-only-secret-key-not-for-any-dep
 
 from custos.crypto.keys import create_key_file  # noqa: E402
 from custos.settings import *  # noqa: E402,F403
-from custos.settings import KEY_FILE_PATH  # noqa: E402
-
-from custos.settings import STATIC_ROOT  # noqa: E402
+from custos.settings import (
+    KEY_FILE_PATH,  # noqa: E402
+    STATIC_ROOT,  # noqa: E402
+)
 
 create_key_file(Path(KEY_FILE_PATH))
 Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)

@@ -341,6 +341,7 @@ class Nomination(models.Model):
     activated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    activation_reasons = EncryptedTextField(null=True)
     review_due = models.DateField(null=True, blank=True)
 
     class Meta:

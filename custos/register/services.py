@@ -617,16 +617,26 @@ def nomination_activate(
         raise RuleBroken("Only a proposed nomination can be activated.")
     if nomination.proposed_by_id == actor.pk:
         raise RuleBroken("A nomination must be confirmed by someone other than its proposer.")
-    _reasons(reasons)
+    reasons = _reasons(reasons)
     chosen, _ = _corroborating_items(nomination.person)
     if len(chosen) < 2:
         raise RuleBroken("The corroborating intelligence no longer comes from two independent sources.")
     nomination.status = Nomination.Status.ACTIVE
     nomination.activated_at = timezone.now()
     nomination.activated_by = actor
+    nomination.activation_reasons = reasons
     nomination.corroborating_items = chosen
     nomination.review_due = review_due
-    nomination.save(update_fields=["status", "activated_at", "activated_by", "corroborating_items", "review_due"])
+    nomination.save(
+        update_fields=[
+            "status",
+            "activated_at",
+            "activated_by",
+            "activation_reasons",
+            "corroborating_items",
+            "review_due",
+        ]
+    )
     event_record(
         actor=actor,
         verb=Verb.NOMINATION_ACTIVATED,

@@ -1,21 +1,327 @@
-"""Web views of the register: thin, calling selectors and services only."""
+"""Web views of the register: thin, calling selectors and services only.
+
+What they authorise: nothing by themselves. Every view needs a signed-in
+user (``LoginRequiredMiddleware``). Every read of personal data goes through
+``custos.register.selectors``, which refuse a role that reads no personal
+data (403) and treat a record outside the viewer's BCU scope as not existing
+(404, never 403, so nobody learns it exists). Every write goes through
+``custos.register.services``, which authorise the actor again, enforce the
+rules of the register and fail with ``ValidationError`` (shown on the form)
+or ``PermissionDenied`` (the 403 page). ``custos.register.policies`` is
+consulted here only to decide which actions to offer, and to refuse a form
+page (403) the role could never submit.
+
+What they log: nothing directly. The selectors record each consultation
+(``person.consulted``, ``matrix.listed``, ``people.listed``,
+``people.searched``, ``intelligence.consulted``) with the purpose
+``"web: <screen>"``; the services record each change.
+
+Names never travel in URLs: the people search is a POST form, filters in
+query strings are codes only, and success messages name people by their
+short reference. Pages showing personal data are sent ``no-store``.
+"""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
 
 from custos.accounts.models import User
-from custos.register import selectors
+from custos.govuk.forms import GovukFormMixin
+from custos.register import policies, selectors, services
+from custos.register.forms import (
+    ActivateForm,
+    IntelligenceForm,
+    MatrixFilterForm,
+    NominateForm,
+    PeopleSearchForm,
+    PersonForm,
+    RagDecisionForm,
+    VerifyForm,
+)
+from custos.register.models import Gang, IntelligenceItem, Nomination, SourceType, Verification
+
+T = TypeVar("T")
+
+View = Callable[..., HttpResponse]
 
 
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _submit(form: GovukFormMixin, call: Callable[[], T]) -> T | None:
+    """Run a service; show its ``ValidationError`` on the form and return None."""
+    try:
+        return call()
+    except ValidationError as exc:
+        form.add_service_errors(exc)
+        return None
+
+
+def _gangs(bcu_id: int) -> Any:
+    """Gangs of a BCU a record may name (reference data, not personal data)."""
+    return Gang.objects.filter(bcu_id=bcu_id).exclude(status=Gang.Status.CLOSED).order_by("name")
+
+
+@never_cache
+@require_GET
 def matrix(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
-    data = selectors.matrix_for(viewer=user, filters=selectors.MatrixFilters(), purpose="web: matrix list")
-    return render(request, "register/matrix.html", {"data": data})
+    """The matrix: nominals in scope, filtered by codes in the query string, with counts."""
+    user = _user(request)
+    bcus = list(selectors.bcus_for(viewer=user))
+    filters = MatrixFilterForm(request.GET or None, bcus=bcus).filters()
+    data = selectors.matrix_for(
+        viewer=user,
+        filters=selectors.MatrixFilters(**filters),
+        purpose="web: matrix list",
+        page_number=request.GET.get("page", 1),
+        per_page=settings.CUSTOS_MATRIX_PAGE_SIZE,
+    )
+    rows = [(n, data.scores.get(n.person_id), data.categories.get(n.person_id, [])) for n in data.page]
+    context = {
+        "data": data,
+        "rows": rows,
+        "form": MatrixFilterForm(initial=filters, bcus=bcus),
+        "filtered": any(filters.values()),
+        "page_range": data.page.paginator.get_elided_page_range(data.page.number, on_each_side=2, on_ends=1),
+    }
+    return render(request, "register/matrix.html", context)
 
 
+def _may_add_people(user: User) -> bool:
+    return any(policies.may_add_person(user, bcu.code) for bcu in selectors.bcus_for(viewer=user))
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
 def people(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
-    page = selectors.people_page_for(viewer=user, purpose="web: people list")
-    return render(request, "register/people.html", {"page": page})
+    """People in scope (GET), or an exact search by name/alias and date of birth (POST only)."""
+    user = _user(request)
+    context: dict[str, Any] = {}
+    if request.method == "POST":
+        selectors.require_people_access(user)
+        form = PeopleSearchForm(request.POST)
+        if form.is_valid():
+            context["results"] = selectors.people_search_for(
+                viewer=user,
+                purpose="web: people search",
+                name=form.cleaned_data["name"] or "",
+                date_of_birth=form.cleaned_data["date_of_birth"],
+            )
+        context["searched"] = True
+    else:
+        form = PeopleSearchForm()
+        context["page"] = selectors.people_page_for(
+            viewer=user, purpose="web: people list", page_number=request.GET.get("page", 1)
+        )
+        context["page_range"] = context["page"].paginator.get_elided_page_range(
+            context["page"].number, on_each_side=2, on_ends=1
+        )
+    context["form"] = form
+    context["may_add_person"] = _may_add_people(user)
+    return render(request, "register/people.html", context)
+
+
+@never_cache
+@require_GET
+def person_detail(request: HttpRequest, person_id: uuid.UUID) -> HttpResponse:
+    """Everything the register holds on one person, with the actions the viewer's role allows."""
+    user = _user(request)
+    detail = selectors.person_detail_for(viewer=user, person_id=person_id, purpose="web: person page")
+    code = detail.person.bcu.code
+    items = {str(item.pk): item for item in detail.intelligence}
+    explanation = detail.score.explanation if detail.score else {}
+    open_nomination = next((n for n in detail.nominations if n.status in Nomination.OPEN_STATUSES), None)
+    context = {
+        "detail": detail,
+        "person": detail.person,
+        "counted": [(line, items.get(line["item"])) for line in explanation.get("counted", [])],
+        "excluded": [(line, items.get(line["item"])) for line in explanation.get("excluded", [])],
+        "open_nomination": open_nomination,
+        "may": {
+            "add_intelligence": policies.may_add_intelligence(user, code),
+            "verify": policies.may_verify_intelligence(user, code),
+            "nominate": policies.may_propose_nomination(user, code) and open_nomination is None,
+            "activate": policies.may_activate_nomination(user, code),
+            "decide": policies.may_decide_rag(user, code),
+        },
+        "social_media": SourceType.SOCIAL_MEDIA,
+        "unverified": Verification.UNVERIFIED,
+    }
+    return render(request, "register/person_detail.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def person_add(request: HttpRequest) -> HttpResponse:
+    """Record a person (``services.person_create``) in a BCU the user may act in."""
+    user = _user(request)
+    bcus = selectors.bcus_for(viewer=user)
+    codes = [bcu.code for bcu in bcus if policies.may_add_person(user, bcu.code)]
+    if not codes:
+        raise PermissionDenied("Your role does not record people.")
+    form = PersonForm(request.POST or None, bcus=bcus.filter(code__in=codes))
+    if request.method == "POST" and form.is_valid():
+        person = _submit(
+            form,
+            lambda: services.person_create(actor=user, purpose="web: add person", **form.service_arguments()),
+        )
+        if person is not None:
+            messages.success(request, f"Person {person.short_ref} recorded.")
+            return redirect("web:person", person_id=person.pk)
+    return render(request, "register/person_form.html", {"form": form})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def intelligence_add(request: HttpRequest, person_id: uuid.UUID) -> HttpResponse:
+    """Add a graded intelligence item about a person (``services.intelligence_add``)."""
+    user = _user(request)
+    person = selectors.person_get_for(viewer=user, person_id=person_id, purpose="web: add intelligence")
+    if not policies.may_add_intelligence(user, person.bcu.code):
+        raise PermissionDenied("You may not add intelligence in this BCU.")
+    form = IntelligenceForm(request.POST or None, gangs=_gangs(person.bcu_id))
+    if request.method == "POST" and form.is_valid():
+        item = _submit(
+            form,
+            lambda: services.intelligence_add(
+                actor=user, person=person, purpose="web: add intelligence", **form.cleaned_data
+            ),
+        )
+        if item is not None:
+            messages.success(request, f"Intelligence item added ({item.grade}).")
+            return redirect("web:person", person_id=person.pk)
+    return render(request, "register/intelligence_form.html", {"form": form, "person": person})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def intelligence_verify(request: HttpRequest, item_id: uuid.UUID) -> HttpResponse:
+    """Verify or reject an open-source / social-media item (``services.intelligence_verify``)."""
+    user = _user(request)
+    item: IntelligenceItem = selectors.intelligence_get_for(
+        viewer=user, item_id=item_id, purpose="web: verify intelligence"
+    )
+    if not policies.may_verify_intelligence(user, item.bcu.code):
+        raise PermissionDenied("You may not verify intelligence in this BCU.")
+    form = VerifyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        done = _submit(
+            form,
+            lambda: services.intelligence_verify(
+                actor=user,
+                item=item,
+                verified=form.cleaned_data["outcome"] == "verified",
+                reasons=form.cleaned_data["reasons"],
+            ),
+        )
+        if done is not None:
+            messages.success(request, f"Item marked {done.get_verification_display().lower()}.")
+            return redirect("web:person", person_id=item.person_id)
+    return render(request, "register/verify_form.html", {"form": form, "item": item, "person": item.person})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def nominate(request: HttpRequest, person_id: uuid.UUID) -> HttpResponse:
+    """Propose a person for the matrix (``services.nomination_propose``)."""
+    user = _user(request)
+    person = selectors.person_get_for(viewer=user, person_id=person_id, purpose="web: nominate")
+    if not policies.may_propose_nomination(user, person.bcu.code):
+        raise PermissionDenied("You may not nominate in this BCU.")
+    form = NominateForm(request.POST or None, gangs=_gangs(person.bcu_id))
+    if request.method == "POST" and form.is_valid():
+        nomination = _submit(
+            form,
+            lambda: services.nomination_propose(
+                actor=user, person=person, reasons=form.cleaned_data["reasons"], gang=form.cleaned_data["gang"]
+            ),
+        )
+        if nomination is not None:
+            messages.success(request, f"Nomination of {person.short_ref} proposed. Another person must confirm it.")
+            return redirect("web:person", person_id=person.pk)
+    return render(request, "register/nominate_form.html", {"form": form, "person": person})
+
+
+def _nomination_for(user: User, nomination_id: uuid.UUID, purpose: str) -> tuple[Nomination, selectors.PersonDetail]:
+    """A nomination in the viewer's scope and its person's detail (one consultation), or 404.
+
+    Stands in for a ``selectors.nomination_get_for`` until the selectors
+    module has one: scope comes from ``nominations_visible_to``, the read
+    and its log from ``person_detail_for``.
+    """
+    selectors.require_people_access(user)
+    person_id = (
+        selectors.nominations_visible_to(viewer=user)
+        .filter(pk=nomination_id)
+        .values_list("person_id", flat=True)
+        .first()
+    )
+    if person_id is None:
+        raise Http404("No such nomination.")
+    detail = selectors.person_detail_for(viewer=user, person_id=person_id, purpose=purpose)
+    for nomination in detail.nominations:
+        if nomination.pk == nomination_id:
+            return nomination, detail
+    raise Http404("No such nomination.")  # pragma: no cover - scope and detail read the same rows
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def nomination_activate(request: HttpRequest, nomination_id: uuid.UUID) -> HttpResponse:
+    """A second person confirms a proposed nomination (``services.nomination_activate``)."""
+    user = _user(request)
+    nomination, detail = _nomination_for(user, nomination_id, "web: activate nomination")
+    if not policies.may_activate_nomination(user, detail.person.bcu.code):
+        raise PermissionDenied("You may not activate nominations in this BCU.")
+    form = ActivateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        done = _submit(
+            form,
+            lambda: services.nomination_activate(
+                actor=user,
+                nomination=nomination,
+                reasons=form.cleaned_data["reasons"],
+                review_due=form.cleaned_data["review_due"],
+            ),
+        )
+        if done is not None:
+            messages.success(request, f"Nomination of {detail.person.short_ref} is now active on the matrix.")
+            return redirect("web:person", person_id=detail.person.pk)
+    context = {"form": form, "nomination": nomination, "detail": detail, "person": detail.person}
+    return render(request, "register/activate_form.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def rag_decide(request: HttpRequest, nomination_id: uuid.UUID) -> HttpResponse:
+    """A named person decides a nominal's RAG band, with reasons (``services.rag_decide``)."""
+    user = _user(request)
+    nomination, detail = _nomination_for(user, nomination_id, "web: decide RAG band")
+    if not policies.may_decide_rag(user, detail.person.bcu.code):
+        raise PermissionDenied("You may not decide bands in this BCU.")
+    form = RagDecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        decision = _submit(
+            form,
+            lambda: services.rag_decide(
+                actor=user, nomination=nomination, band=form.cleaned_data["band"], reasons=form.cleaned_data["reasons"]
+            ),
+        )
+        if decision is not None:
+            messages.success(
+                request, f"You decided band {decision.get_band_display().lower()} for {detail.person.short_ref}."
+            )
+            return redirect("web:person", person_id=detail.person.pk)
+    context = {"form": form, "nomination": nomination, "detail": detail, "person": detail.person}
+    return render(request, "register/decide_form.html", context)

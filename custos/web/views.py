@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from custos.accounts.models import ApiToken, User
 from custos.accounts.services import api_token_issue, api_token_revoke
 from custos.audit.models import Verb
-from custos.audit.services import event_record
+from custos.audit.services import Actor, event_record
 from custos.register import policies
 from custos.web.forms import GovukFormMixin
 
@@ -34,16 +34,26 @@ class SignInView(auth_views.LoginView):
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         with transaction.atomic():
             response = super().form_valid(form)
-            event_record(actor=form.get_user(), verb=Verb.USER_SIGNED_IN, object_type="user",
-                         object_ref=f"user:{form.get_user().pk}")
+            event_record(
+                actor=form.get_user(),
+                verb=Verb.USER_SIGNED_IN,
+                object_type="user",
+                object_ref=f"user:{form.get_user().pk}",
+            )
         return response
+
+    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
+        # The attempted username is not recorded: it may be a mistyped password.
+        with transaction.atomic():
+            event_record(actor=Actor.system("sign_in"), verb=Verb.USER_SIGN_IN_FAILED, object_type="user")
+        return super().form_invalid(form)
 
 
 sign_in = login_not_required(SignInView.as_view())
 
 
 @require_POST
-def sign_out(request: HttpRequest) -> HttpResponse:
+def sign_out(request: HttpRequest) -> HttpResponseBase:
     user = request.user
     if user.is_authenticated:
         with transaction.atomic():
@@ -54,12 +64,14 @@ def sign_out(request: HttpRequest) -> HttpResponse:
 def home(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     if policies.may_view_people(user):
-        return redirect("register:matrix")
+        return redirect("web:matrix")
     return redirect("web:profile")
 
 
 class TokenForm(GovukFormMixin, forms.Form):
-    label = forms.CharField(max_length=100, label="What the token is for", help_text="For example, the name of the script that will use it.")
+    label = forms.CharField(
+        max_length=100, label="What the token is for", help_text="For example, the name of the script that will use it."
+    )
 
 
 @require_http_methods(["GET", "POST"])

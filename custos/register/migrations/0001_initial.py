@@ -8,213 +8,496 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('crypto', '0001_initial'),
+        ("crypto", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BCU',
+            name="BCU",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=60, unique=True)),
-                ('name', models.CharField(max_length=100, unique=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.SlugField(max_length=60, unique=True)),
+                ("name", models.CharField(max_length=100, unique=True)),
             ],
             options={
-                'verbose_name': 'BCU',
-                'ordering': ['name'],
+                "verbose_name": "BCU",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Rubric',
+            name="Rubric",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField(unique=True)),
-                ('name', models.CharField(max_length=120)),
-                ('definition', models.JSONField()),
-                ('is_active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("version", models.PositiveIntegerField(unique=True)),
+                ("name", models.CharField(max_length=120)),
+                ("definition", models.JSONField()),
+                ("is_active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['-version'],
+                "ordering": ["-version"],
             },
         ),
         migrations.CreateModel(
-            name='Borough',
+            name="Borough",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('bcu', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='boroughs', to='register.bcu')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100, unique=True)),
+                (
+                    "bcu",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="boroughs", to="register.bcu"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Gang',
+            name="Gang",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('name', models.CharField(max_length=120)),
-                ('evidence_basis', models.TextField()),
-                ('status', models.CharField(choices=[('active', 'Active'), ('dormant', 'Dormant'), ('closed', 'Closed')], default='active', max_length=10)),
-                ('review_date', models.DateField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('bcu', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='gangs', to='register.bcu')),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
+                ("name", models.CharField(max_length=120)),
+                ("evidence_basis", models.TextField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("active", "Active"), ("dormant", "Dormant"), ("closed", "Closed")],
+                        default="active",
+                        max_length=10,
+                    ),
+                ),
+                ("review_date", models.DateField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "bcu",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="gangs", to="register.bcu"
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Person',
+            name="Person",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('full_name', custos.crypto.fields.EncryptedTextField(editable=True)),
-                ('aliases', custos.crypto.fields.EncryptedJSONField(editable=True, null=True)),
-                ('date_of_birth', custos.crypto.fields.EncryptedDateField(editable=True, null=True)),
-                ('addresses', custos.crypto.fields.EncryptedJSONField(editable=True, null=True)),
-                ('observed_ethnicity', custos.crypto.fields.EncryptedTextField(editable=True, null=True)),
-                ('self_defined_ethnicity', custos.crypto.fields.EncryptedTextField(editable=True, null=True)),
-                ('gender', custos.crypto.fields.EncryptedTextField(editable=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('bcu', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='people', to='register.bcu')),
-                ('borough', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='register.borough')),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('data_key', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='crypto.datakey')),
+                ("id", models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
+                ("full_name", custos.crypto.fields.EncryptedTextField(editable=True)),
+                ("aliases", custos.crypto.fields.EncryptedJSONField(editable=True, null=True)),
+                ("date_of_birth", custos.crypto.fields.EncryptedDateField(editable=True, null=True)),
+                ("addresses", custos.crypto.fields.EncryptedJSONField(editable=True, null=True)),
+                ("observed_ethnicity", custos.crypto.fields.EncryptedTextField(editable=True, null=True)),
+                ("self_defined_ethnicity", custos.crypto.fields.EncryptedTextField(editable=True, null=True)),
+                ("gender", custos.crypto.fields.EncryptedTextField(editable=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "bcu",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="people", to="register.bcu"
+                    ),
+                ),
+                (
+                    "borough",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="register.borough",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "data_key",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="crypto.datakey"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at'],
+                "ordering": ["created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Nomination',
+            name="Nomination",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('status', models.CharField(choices=[('proposed', 'Proposed'), ('active', 'Active'), ('under_review', 'Under review'), ('removed', 'Removed'), ('withdrawn', 'Withdrawn')], default='proposed', max_length=15)),
-                ('band', models.CharField(blank=True, choices=[('red', 'Red'), ('amber', 'Amber'), ('green', 'Green')], max_length=5)),
-                ('reasons', custos.crypto.fields.EncryptedTextField(editable=True)),
-                ('corroborating_items', models.JSONField(default=list)),
-                ('proposed_at', models.DateTimeField(auto_now_add=True)),
-                ('activated_at', models.DateTimeField(blank=True, null=True)),
-                ('review_due', models.DateField(blank=True, null=True)),
-                ('activated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('bcu', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='nominations', to='register.bcu')),
-                ('data_key', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='crypto.datakey')),
-                ('gang', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='nominations', to='register.gang')),
-                ('proposed_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='nominations', to='register.person')),
+                ("id", models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("proposed", "Proposed"),
+                            ("active", "Active"),
+                            ("under_review", "Under review"),
+                            ("removed", "Removed"),
+                            ("withdrawn", "Withdrawn"),
+                        ],
+                        default="proposed",
+                        max_length=15,
+                    ),
+                ),
+                (
+                    "band",
+                    models.CharField(
+                        blank=True, choices=[("red", "Red"), ("amber", "Amber"), ("green", "Green")], max_length=5
+                    ),
+                ),
+                ("reasons", custos.crypto.fields.EncryptedTextField(editable=True)),
+                ("corroborating_items", models.JSONField(default=list)),
+                ("proposed_at", models.DateTimeField(auto_now_add=True)),
+                ("activated_at", models.DateTimeField(blank=True, null=True)),
+                ("review_due", models.DateField(blank=True, null=True)),
+                (
+                    "activated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "bcu",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="nominations", to="register.bcu"
+                    ),
+                ),
+                (
+                    "data_key",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="crypto.datakey"
+                    ),
+                ),
+                (
+                    "gang",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="nominations",
+                        to="register.gang",
+                    ),
+                ),
+                (
+                    "proposed_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="nominations", to="register.person"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-proposed_at'],
+                "ordering": ["-proposed_at"],
             },
         ),
         migrations.CreateModel(
-            name='IntelligenceItem',
+            name="IntelligenceItem",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('category', models.CharField(choices=[('suspected_offender', 'Suspected offender'), ('convicted_offender', 'Convicted offender'), ('victim', 'Victim'), ('witness', 'Witness'), ('other', 'Other')], max_length=30)),
-                ('occurred_on', models.DateField()),
-                ('source_type', models.CharField(choices=[('police', 'Police'), ('partner_agency', 'Partner agency'), ('social_media', 'Open source / social media'), ('public', 'Member of the public')], max_length=20)),
-                ('source_digest', models.BinaryField(max_length=32)),
-                ('source_grade', models.CharField(choices=[('1', '1 – Reliable'), ('2', '2 – Untested'), ('3', '3 – Not reliable')], max_length=1)),
-                ('intel_grade', models.CharField(choices=[('A', 'A – Known directly to the source'), ('B', 'B – Known indirectly, corroborated'), ('C', 'C – Known indirectly'), ('D', 'D – Not known'), ('E', 'E – Suspected to be false')], max_length=1)),
-                ('handling', models.CharField(choices=[('P', 'P – Lawful sharing permitted'), ('C', 'C – Lawful sharing permitted with conditions')], max_length=1)),
-                ('handling_conditions', models.TextField(blank=True)),
-                ('nature', models.CharField(choices=[('fact', 'Fact'), ('assessment', 'Assessment')], max_length=10)),
-                ('verification', models.CharField(choices=[('not_required', 'Not required'), ('unverified', 'Unverified'), ('verified', 'Verified'), ('rejected', 'Rejected')], max_length=15)),
-                ('criterion', models.CharField(choices=[('serious_violence', 'Serious violence'), ('weapon_firearm', 'Firearm possession or use'), ('weapon_knife', 'Knife possession or use'), ('drug_supply', 'Drug supply'), ('robbery', 'Robbery'), ('exploitation', 'Exploitation of others'), ('gang_association', 'Gang association'), ('victimisation', 'Victim of crime'), ('other', 'Other')], max_length=30)),
-                ('offence_code', models.CharField(blank=True, max_length=20)),
-                ('summary', custos.crypto.fields.EncryptedTextField(editable=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('bcu', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='register.bcu')),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('data_key', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='crypto.datakey')),
-                ('gang', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='intelligence', to='register.gang')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='intelligence', to='register.person')),
+                ("id", models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("suspected_offender", "Suspected offender"),
+                            ("convicted_offender", "Convicted offender"),
+                            ("victim", "Victim"),
+                            ("witness", "Witness"),
+                            ("other", "Other"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                ("occurred_on", models.DateField()),
+                (
+                    "source_type",
+                    models.CharField(
+                        choices=[
+                            ("police", "Police"),
+                            ("partner_agency", "Partner agency"),
+                            ("social_media", "Open source / social media"),
+                            ("public", "Member of the public"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("source_digest", models.BinaryField(max_length=32)),
+                (
+                    "source_grade",
+                    models.CharField(
+                        choices=[("1", "1 – Reliable"), ("2", "2 – Untested"), ("3", "3 – Not reliable")], max_length=1
+                    ),
+                ),
+                (
+                    "intel_grade",
+                    models.CharField(
+                        choices=[
+                            ("A", "A – Known directly to the source"),
+                            ("B", "B – Known indirectly, corroborated"),
+                            ("C", "C – Known indirectly"),
+                            ("D", "D – Not known"),
+                            ("E", "E – Suspected to be false"),
+                        ],
+                        max_length=1,
+                    ),
+                ),
+                (
+                    "handling",
+                    models.CharField(
+                        choices=[
+                            ("P", "P – Lawful sharing permitted"),
+                            ("C", "C – Lawful sharing permitted with conditions"),
+                        ],
+                        max_length=1,
+                    ),
+                ),
+                ("handling_conditions", models.TextField(blank=True)),
+                ("nature", models.CharField(choices=[("fact", "Fact"), ("assessment", "Assessment")], max_length=10)),
+                (
+                    "verification",
+                    models.CharField(
+                        choices=[
+                            ("not_required", "Not required"),
+                            ("unverified", "Unverified"),
+                            ("verified", "Verified"),
+                            ("rejected", "Rejected"),
+                        ],
+                        max_length=15,
+                    ),
+                ),
+                (
+                    "criterion",
+                    models.CharField(
+                        choices=[
+                            ("serious_violence", "Serious violence"),
+                            ("weapon_firearm", "Firearm possession or use"),
+                            ("weapon_knife", "Knife possession or use"),
+                            ("drug_supply", "Drug supply"),
+                            ("robbery", "Robbery"),
+                            ("exploitation", "Exploitation of others"),
+                            ("gang_association", "Gang association"),
+                            ("victimisation", "Victim of crime"),
+                            ("other", "Other"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                ("offence_code", models.CharField(blank=True, max_length=20)),
+                ("summary", custos.crypto.fields.EncryptedTextField(editable=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "bcu",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to="register.bcu"),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "data_key",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="crypto.datakey"
+                    ),
+                ),
+                (
+                    "gang",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="intelligence",
+                        to="register.gang",
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="intelligence", to="register.person"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-occurred_on', '-created_at'],
+                "ordering": ["-occurred_on", "-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='HarmScore',
+            name="HarmScore",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('total', models.DecimalField(decimal_places=2, max_digits=8)),
-                ('recommended_band', models.CharField(blank=True, choices=[('red', 'Red'), ('amber', 'Amber'), ('green', 'Green')], max_length=5)),
-                ('explanation', models.JSONField()),
-                ('is_current', models.BooleanField(default=True)),
-                ('computed_at', models.DateTimeField(auto_now_add=True)),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='scores', to='register.person')),
-                ('rubric', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='register.rubric')),
+                ("id", models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
+                ("total", models.DecimalField(decimal_places=2, max_digits=8)),
+                (
+                    "recommended_band",
+                    models.CharField(
+                        blank=True, choices=[("red", "Red"), ("amber", "Amber"), ("green", "Green")], max_length=5
+                    ),
+                ),
+                ("explanation", models.JSONField()),
+                ("is_current", models.BooleanField(default=True)),
+                ("computed_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="scores", to="register.person"
+                    ),
+                ),
+                (
+                    "rubric",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="register.rubric"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-computed_at'],
+                "ordering": ["-computed_at"],
             },
         ),
         migrations.CreateModel(
-            name='PersonIndex',
+            name="PersonIndex",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('name', 'Name'), ('alias', 'Alias'), ('dob', 'Date of birth')], max_length=10)),
-                ('digest', models.BinaryField(max_length=32)),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='index_entries', to='register.person')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("name", "Name"), ("alias", "Alias"), ("dob", "Date of birth")], max_length=10
+                    ),
+                ),
+                ("digest", models.BinaryField(max_length=32)),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="index_entries", to="register.person"
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'person index entries',
+                "verbose_name_plural": "person index entries",
             },
         ),
         migrations.CreateModel(
-            name='RagDecision',
+            name="RagDecision",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('band', models.CharField(choices=[('red', 'Red'), ('amber', 'Amber'), ('green', 'Green')], max_length=5)),
-                ('previous_band', models.CharField(blank=True, choices=[('red', 'Red'), ('amber', 'Amber'), ('green', 'Green')], max_length=5)),
-                ('reasons', custos.crypto.fields.EncryptedTextField(editable=True)),
-                ('score_total', models.DecimalField(decimal_places=2, max_digits=8, null=True)),
-                ('recommended_band', models.CharField(blank=True, choices=[('red', 'Red'), ('amber', 'Amber'), ('green', 'Green')], max_length=5)),
-                ('rubric_version', models.PositiveIntegerField(null=True)),
-                ('decided_at', models.DateTimeField(auto_now_add=True)),
-                ('data_key', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='crypto.datakey')),
-                ('decided_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('nomination', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='decisions', to='register.nomination')),
-                ('score', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='register.harmscore')),
+                ("id", models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
+                (
+                    "band",
+                    models.CharField(choices=[("red", "Red"), ("amber", "Amber"), ("green", "Green")], max_length=5),
+                ),
+                (
+                    "previous_band",
+                    models.CharField(
+                        blank=True, choices=[("red", "Red"), ("amber", "Amber"), ("green", "Green")], max_length=5
+                    ),
+                ),
+                ("reasons", custos.crypto.fields.EncryptedTextField(editable=True)),
+                ("score_total", models.DecimalField(decimal_places=2, max_digits=8, null=True)),
+                (
+                    "recommended_band",
+                    models.CharField(
+                        blank=True, choices=[("red", "Red"), ("amber", "Amber"), ("green", "Green")], max_length=5
+                    ),
+                ),
+                ("rubric_version", models.PositiveIntegerField(null=True)),
+                ("decided_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "data_key",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="crypto.datakey"
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "nomination",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="decisions", to="register.nomination"
+                    ),
+                ),
+                (
+                    "score",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="register.harmscore",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-decided_at'],
+                "ordering": ["-decided_at"],
             },
         ),
         migrations.AddConstraint(
-            model_name='gang',
-            constraint=models.UniqueConstraint(fields=('bcu', 'name'), name='gang_unique_name_per_bcu'),
+            model_name="gang",
+            constraint=models.UniqueConstraint(fields=("bcu", "name"), name="gang_unique_name_per_bcu"),
         ),
         migrations.AddIndex(
-            model_name='person',
-            index=models.Index(fields=['bcu', 'created_at'], name='register_pe_bcu_id_b2a2df_idx'),
+            model_name="person",
+            index=models.Index(fields=["bcu", "created_at"], name="register_pe_bcu_id_b2a2df_idx"),
         ),
         migrations.AddIndex(
-            model_name='nomination',
-            index=models.Index(fields=['bcu', 'status', 'band'], name='register_no_bcu_id_d32fc1_idx'),
+            model_name="nomination",
+            index=models.Index(fields=["bcu", "status", "band"], name="register_no_bcu_id_d32fc1_idx"),
         ),
         migrations.AddConstraint(
-            model_name='nomination',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ['proposed', 'active', 'under_review'])), fields=('person',), name='one_open_nomination_per_person'),
+            model_name="nomination",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status__in", ["proposed", "active", "under_review"])),
+                fields=("person",),
+                name="one_open_nomination_per_person",
+            ),
         ),
         migrations.AddIndex(
-            model_name='intelligenceitem',
-            index=models.Index(fields=['person', 'occurred_on'], name='register_in_person__ec0c61_idx'),
+            model_name="intelligenceitem",
+            index=models.Index(fields=["person", "occurred_on"], name="register_in_person__ec0c61_idx"),
         ),
         migrations.AddIndex(
-            model_name='personindex',
-            index=models.Index(fields=['digest'], name='register_pe_digest_77ae81_idx'),
+            model_name="personindex",
+            index=models.Index(fields=["digest"], name="register_pe_digest_77ae81_idx"),
         ),
         migrations.AddConstraint(
-            model_name='harmscore',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_current', True)), fields=('person',), name='one_current_score_per_person'),
+            model_name="harmscore",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_current", True)), fields=("person",), name="one_current_score_per_person"
+            ),
         ),
     ]

@@ -18,6 +18,7 @@ from django.utils.text import slugify
 from custos.audit.models import Verb
 from custos.audit.services import Actor, event_record
 from custos.crypto.keys import create_key_file, reset_provider_cache
+from custos.crypto.signing import ensure_signing_key
 from custos.crypto.tokens import random_secret
 from custos.register.models import BCU, Borough, Rubric
 from custos.register.services import rubric_load
@@ -58,6 +59,10 @@ class Command(BaseCommand):
             )
         else:
             self.stdout.write("key file present")
+        if ensure_signing_key():
+            self.stdout.write(
+                "created audit signing key (mode 0600) beside the key file; back it up apart from the database"
+            )
         reset_provider_cache()
         call_command("migrate", interactive=False, verbosity=0)
         if connection.vendor == "sqlite":
