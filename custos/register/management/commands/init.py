@@ -50,7 +50,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         data_dir = Path(settings.DATA_DIR)
         data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        for sub in ("exports", "uploads"):
+        for sub in ("exports", "uploads", "static"):
             (data_dir / sub).mkdir(exist_ok=True, mode=0o700)
         self._secret_key(Path(settings.SECRET_KEY_PATH))
         if create_key_file(Path(settings.KEY_FILE_PATH)):
