@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
-from custos.accounts.models import Role, User
+from custos.accounts.models import Course, Role, TrainingRecord, User
 from custos.register.models import BCU
 
 
@@ -38,13 +40,34 @@ def bcu_b(reference_data: None) -> BCU:
 
 @pytest.fixture
 def make_user(db: Any) -> Callable[..., User]:
-    def make(username: str, role: str, bcu: BCU | None = None, **extra: Any) -> User:
+    """Makes a persona: trained in both courses (current for about a year) and with access just attested.
+
+    ``trained=False`` makes one with no training at all (signs in, sees no personal data).
+    """
+
+    def make(username: str, role: str, bcu: BCU | None = None, *, trained: bool = True, **extra: Any) -> User:
+        extra.setdefault("access_confirmed_at", timezone.now())
         user = User.objects.create(username=username, role=role, bcu_code=bcu.code if bcu else "", **extra)
         user.set_password("correct horse battery staple")
         user.save()
+        if trained:
+            train(user)
         return user
 
     return make
+
+
+def train(user: User, *, completed_on: dt.date | None = None, days: int = 365) -> None:
+    """Both courses recorded for ``user`` (directly, as test set-up: no audit event)."""
+    completed_on = completed_on or timezone.localdate() - dt.timedelta(days=30)
+    for course in Course:
+        TrainingRecord.objects.create(
+            user=user,
+            course=course,
+            completed_on=completed_on,
+            expires_on=completed_on + dt.timedelta(days=days),
+            evidence_reference="LMS test certificate",
+        )
 
 
 @pytest.fixture
@@ -87,9 +110,12 @@ def sysadmin(make_user: Callable[..., User], reference_data: None) -> User:
 
 @pytest.fixture
 def client_for() -> Callable[[User], Client]:
+    """A test client signed in as the user, past the second factor (a confirmed authenticator)."""
+    from tests.mfa import verify_session
+
     def make(user: User) -> Client:
         client = Client()
         client.force_login(user)
-        return client
+        return verify_session(client, user)
 
     return make

@@ -1,15 +1,18 @@
 """Benchmarks for Custos: they print figures; they are not timed tests.
 
-    make bench                      # seed 100,000 people on SQLite, then re-score them
-    BENCH_PEOPLE=20000 make bench   # a smaller run
+    make bench                      # seed 100,000 people on SQLite, re-score them, then the audit log
+    BENCH_PEOPLE=20000 BENCH_EVENTS=20000 make bench   # a smaller run
 
 Each run uses a fresh data directory and database (see tests/server.py), so
-nothing of yours is touched.
+nothing of yours is touched. The audit log's figures (appending events with
+and without the hash chain, checkpoints, verifying) come from
+``bench/audit.py``, run afterwards in a process of its own.
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -44,6 +47,9 @@ def main() -> None:
         if db.exists():
             size = sum(p.stat().st_size for p in inst.data_dir.glob("custos.sqlite3*"))
             print(f"{'database size':<48} {size / 1e6:8.1f} MB")
+    print(flush=True)
+    # Its own process: it sets Django up against an instance of its own.
+    subprocess.run([sys.executable, str(Path(__file__).with_name("audit.py"))], check=True)  # noqa: S603
 
 
 if __name__ == "__main__":

@@ -24,10 +24,23 @@ def main(argv: list[str] | None = None) -> None:
     except SystemExit:
         raise
     except Exception as exc:  # noqa: BLE001 - the one place every failure becomes one line
+        if _audit_unavailable(exc):  # fail closed (s.62): the change was rolled back with its event
+            sys.stderr.write(
+                "custos: error: AuditUnavailable: the audit log could not be written, "
+                "so the change that needed it was not made\n"
+            )
+            sys.exit(1)
         # The class name and Django's message only: never a traceback with
         # local variables that could hold personal data.
         sys.stderr.write(f"custos: error: {type(exc).__name__}: {_first_line(exc)}\n")
         sys.exit(2)
+
+
+def _audit_unavailable(exc: BaseException) -> bool:
+    """``custos.audit.services.AuditUnavailable``, recognised without importing Django models."""
+    return any(
+        cls.__module__ == "custos.audit.services" and cls.__name__ == "AuditUnavailable" for cls in type(exc).__mro__
+    )
 
 
 def _first_line(exc: BaseException) -> str:

@@ -76,6 +76,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "govuk_frontend_django",
+    "django_otp",
+    "axes",
     "custos.crypto",
     "custos.audit",
     "custos.accounts",
@@ -90,10 +92,17 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "custos.audit.middleware.RequestIdMiddleware",
+    "custos.web.fail_closed.AuditFailClosedMiddleware",  # no log, no action: 503 (custos/web/fail_closed.py)
     "django.contrib.messages.middleware.MessageMiddleware",
+    "custos.web.middleware.IdleSessionMiddleware",
+    "custos.web.middleware.MfaRequiredMiddleware",
+    "custos.web.middleware.SecurityHeadersMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
 
 ROOT_URLCONF = "custos.urls"
@@ -208,3 +217,112 @@ LOGGING = {
 
 # Rules of the register that forces may tune.
 CUSTOS_MATRIX_PAGE_SIZE = env_int("CUSTOS_MATRIX_PAGE_SIZE", 50)
+# The auditors' suspicious-patterns report flags a user who consulted more people than this in a day.
+CUSTOS_AUDIT_DAILY_CONSULTATION_LIMIT = env_int("CUSTOS_AUDIT_DAILY_CONSULTATION_LIMIT", 200)
+
+# Access governance: training, recertification, dormancy, purpose
+# (Annex 1 terms 8, 9 and 11; docs/access-governance.md). Periods are in days.
+CUSTOS_TRAINING_VALID_DAYS = env_int("CUSTOS_TRAINING_VALID_DAYS", 365)  # default expiry of a course recorded
+CUSTOS_TRAINING_WARNING_DAYS = env_int("CUSTOS_TRAINING_WARNING_DAYS", 30)  # "expiring soon" on the training page
+CUSTOS_RECERTIFICATION_DAYS = env_int("CUSTOS_RECERTIFICATION_DAYS", 92)  # a SPOC re-attests each user this often
+CUSTOS_RECERTIFICATION_GRACE_DAYS = env_int("CUSTOS_RECERTIFICATION_GRACE_DAYS", 14)  # then access_sweep suspends
+CUSTOS_DORMANCY_DAYS = env_int("CUSTOS_DORMANCY_DAYS", 60)  # unused (no sign-in, no token use) this long: suspended
+
+# Access security: MFA, lockout, sessions, CSP, OIDC
+# (docs/adr/0009-mfa-lockout-and-oidc.md). Every role gives a TOTP code after
+# the password (custos.accounts.mfa); custos.web.middleware enforces it.
+CUSTOS_MFA_ISSUER = os.environ.get("CUSTOS_MFA_ISSUER", "Custos")  # the name shown in authenticator apps
+OTP_TOTP_THROTTLE_FACTOR = env_int("CUSTOS_MFA_THROTTLE_SECONDS", 1)  # wrong codes wait 1, 2, 4, 8 … times this
+
+# Lockout (django-axes): N failed sign-ins or codes for one username from one address lock it for a cool-off.
+CUSTOS_LOCKOUT_ATTEMPTS = env_int("CUSTOS_LOCKOUT_ATTEMPTS", 5)
+CUSTOS_LOCKOUT_SECONDS = env_int("CUSTOS_LOCKOUT_SECONDS", 30 * 60)
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out sign-in before any password check
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = CUSTOS_LOCKOUT_ATTEMPTS
+AXES_COOLOFF_TIME = CUSTOS_LOCKOUT_SECONDS / 3600  # hours, as a float
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = False  # failures are cleared once the second factor passes, not after the password alone
+AXES_LOCKOUT_CALLABLE = "custos.web.access_views.locked_out"
+AXES_DISABLE_ACCESS_LOG = True  # sign-ins are in the audit log
+AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False
+if isinstance(LOGGING["loggers"], dict):  # lockouts are in the audit log; no line per sign-in
+    LOGGING["loggers"]["axes"] = {"level": "WARNING"}
+# Behind a reverse proxy, name the header it sets with the client's address (e.g. HTTP_X_FORWARDED_FOR).
+AXES_IPWARE_META_PRECEDENCE_ORDER = tuple(
+    h for h in [os.environ.get("CUSTOS_CLIENT_IP_HEADER", ""), "REMOTE_ADDR"] if h
+)
+
+# Sessions: ended after this long without a request; SESSION_COOKIE_AGE stays the absolute limit.
+CUSTOS_SESSION_IDLE_SECONDS = env_int("CUSTOS_SESSION_IDLE_SECONDS", 15 * 60)
+
+# Transport and browser hardening. CUSTOS_HTTPS=1 when served over TLS (cookies are then secure, above).
+CUSTOS_HTTPS = env_bool("CUSTOS_HTTPS")
+SECURE_SSL_REDIRECT = CUSTOS_HTTPS
+SECURE_HSTS_SECONDS = 365 * 24 * 3600 if CUSTOS_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = CUSTOS_HTTPS
+if env_bool("CUSTOS_BEHIND_PROXY"):  # a TLS-terminating proxy that sets X-Forwarded-Proto
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# (Referrer-Policy, nosniff and X-Frame-Options DENY are set above; Permissions-Policy by custos.web.middleware.)
+CUSTOS_PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), "
+    "payment=(), usb=(), interest-cohort=(), browsing-topics=()"
+)
+# Content Security Policy (django-csp 4): nothing inline, nothing from elsewhere.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
+
+# Signing in with the force's identity provider (OpenID Connect), off unless CUSTOS_OIDC_ENABLED=1.
+# Accounts and roles stay in Custos: the IdP's claim is matched to an existing user, never creates one.
+CUSTOS_OIDC_ENABLED = env_bool("CUSTOS_OIDC_ENABLED")
+CUSTOS_OIDC_PROVIDER_NAME = os.environ.get("CUSTOS_OIDC_PROVIDER_NAME", "your force account")
+CUSTOS_OIDC_ISSUER = os.environ.get("CUSTOS_OIDC_ISSUER", "")  # when set, the ID token's "iss" must equal it
+CUSTOS_OIDC_USERNAME_CLAIM = os.environ.get("CUSTOS_OIDC_USERNAME_CLAIM", "preferred_username")
+CUSTOS_OIDC_MATCH_FIELD = os.environ.get("CUSTOS_OIDC_MATCH_FIELD", "username")  # or "email"
+CUSTOS_OIDC_TRUST_MFA = env_bool("CUSTOS_OIDC_TRUST_MFA")  # let the IdP's amr/acr stand in for TOTP
+CUSTOS_OIDC_MFA_AMR = [v for v in os.environ.get("CUSTOS_OIDC_MFA_AMR", "mfa").split(",") if v]
+CUSTOS_OIDC_MFA_ACR = [v for v in os.environ.get("CUSTOS_OIDC_MFA_ACR", "").split(",") if v]
+OIDC_RP_CLIENT_ID = os.environ.get("CUSTOS_OIDC_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = env_secret("CUSTOS_OIDC_CLIENT_SECRET") or ""  # or CUSTOS_OIDC_CLIENT_SECRET_FILE
+OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("CUSTOS_OIDC_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = os.environ.get("CUSTOS_OIDC_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = os.environ.get("CUSTOS_OIDC_USERINFO_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = os.environ.get("CUSTOS_OIDC_JWKS_ENDPOINT", "")
+OIDC_RP_SIGN_ALGO = os.environ.get("CUSTOS_OIDC_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = os.environ.get("CUSTOS_OIDC_SCOPES", "openid email profile")
+OIDC_CREATE_USER = False
+OIDC_USE_PKCE = True
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
+LOGIN_REDIRECT_URL_FAILURE = "web:login"
+if CUSTOS_OIDC_ENABLED:
+    _oidc_missing = [
+        name
+        for name, value in {
+            "CUSTOS_OIDC_CLIENT_ID": OIDC_RP_CLIENT_ID,
+            "CUSTOS_OIDC_CLIENT_SECRET": OIDC_RP_CLIENT_SECRET,
+            "CUSTOS_OIDC_AUTHORIZATION_ENDPOINT": OIDC_OP_AUTHORIZATION_ENDPOINT,
+            "CUSTOS_OIDC_TOKEN_ENDPOINT": OIDC_OP_TOKEN_ENDPOINT,
+            "CUSTOS_OIDC_USERINFO_ENDPOINT": OIDC_OP_USER_ENDPOINT,
+            "CUSTOS_OIDC_JWKS_ENDPOINT": OIDC_OP_JWKS_ENDPOINT or OIDC_RP_SIGN_ALGO.startswith("HS"),
+        }.items()
+        if not value
+    ]
+    if _oidc_missing:
+        raise ImproperlyConfigured(f"CUSTOS_OIDC_ENABLED=1 needs {', '.join(_oidc_missing)}")
+    AUTHENTICATION_BACKENDS.append("custos.accounts.oidc.CustosOidcBackend")

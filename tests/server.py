@@ -4,7 +4,8 @@ Each server gets its own data directory (key file, secret key) and its own
 database: a SQLite file there, or, when the suite runs on PostgreSQL
 (``CUSTOS_DATABASE_URL`` is a postgres URL), a fresh database created for it
 and dropped afterwards. It is set up exactly as a user would: ``custos init``
-then ``custos demo_users``.
+then ``custos demo_users`` (every demo account sharing one known
+authenticator secret, ``DEMO_TOTP_SECRET``).
 """
 
 from __future__ import annotations
@@ -24,9 +25,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from custos.accounts.models import Role
+
 ROOT = Path(__file__).resolve().parent.parent
 CUSTOS = str(Path(sys.executable).with_name("custos"))
 DEMO_PASSWORD = "demo-password-for-tests-only"
+#: Every demo account's authenticator secret in tests (base32; ``custos demo_users --totp-secret``).
+DEMO_TOTP_SECRET = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"  # noqa: S105 - a published test value
+#: demo_users gives each of its accounts (one per role) an authenticator, each with its own data key.
+DEMO_AUTHENTICATORS = len(Role)
 
 
 @dataclass
@@ -84,7 +91,7 @@ def custos_instance(*, demo_users: bool = True) -> Iterator[CustosInstance]:
     try:
         instance.custos("init")
         if demo_users:
-            instance.custos("demo_users", "--password", DEMO_PASSWORD)
+            instance.custos("demo_users", "--password", DEMO_PASSWORD, "--totp-secret", DEMO_TOTP_SECRET)
         yield instance
     finally:
         if instance.process is not None:

@@ -38,8 +38,26 @@ class Verb(models.TextChoices):
     USER_SIGN_IN_FAILED = "user.sign_in_failed", "Sign-in failed"
     API_TOKEN_ISSUED = "api_token.issued", "API token issued"
     API_TOKEN_REVOKED = "api_token.revoked", "API token revoked"
+    # access security: second factor, lockout, idle sessions
+    MFA_ENROLLED = "mfa.enrolled", "Authenticator app added"
+    MFA_VERIFIED = "mfa.verified", "Second factor verified"
+    MFA_FAILED = "mfa.failed", "Second factor refused"
+    MFA_RESET = "mfa.reset", "Authenticator app removed (reset)"
+    USER_LOCKED_OUT = "user.locked_out", "User locked out after failed attempts"
+    USER_SESSION_EXPIRED = "user.session_expired", "Session ended after inactivity"
+    # access governance (Annex 1 terms 8, 9 and 11) and declared purpose
+    TRAINING_RECORDED = "training.recorded", "Training recorded"
+    ACCESS_ATTESTED = "access.attested", "Access attested (recertification)"
+    USER_SUSPENDED = "user.suspended", "User account suspended"
+    USER_REINSTATED = "user.reinstated", "User account reinstated"
+    USER_MOVED = "user.moved", "User moved to another BCU"
+    PURPOSE_DECLARED = "purpose.declared", "Purpose declared"
     SYSTEM_INITIALISED = "system.initialised", "System initialised"
     KEYS_ROTATED = "keys.rotated", "Key-encryption key rotated"
+    # oversight of the log itself: reading it is recorded too
+    AUDIT_SEARCHED = "audit.searched", "Audit log searched"
+    AUDIT_EXPORTED = "audit.exported", "Audit log exported"
+    AUDIT_PATTERNS_REVIEWED = "audit.patterns_reviewed", "Suspicious-patterns report viewed"
 
 
 class AuditEvent(models.Model):

@@ -24,8 +24,17 @@ from custos.crypto.tokens import sha256_hex
 GENESIS_HASH = "0" * 64
 
 
+#: What every interface tells a user whose action was refused because the log could not be written.
+UNAVAILABLE_MESSAGE = "The audit log is unavailable, so nothing was shown or changed. Try again later."
+
+
 class AuditUnavailable(RuntimeError):
-    """The log cannot be written; the action must not happen."""
+    """The log cannot be written; the action must not happen.
+
+    The web interface answers it with 503 (``custos.web.fail_closed``), the
+    API with 503 and ``{"detail": UNAVAILABLE_MESSAGE}``, and the ``custos``
+    command exits non-zero with one line.
+    """
 
 
 class ActorLike(Protocol):

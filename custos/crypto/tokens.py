@@ -29,3 +29,8 @@ def sha256_hex(data: bytes) -> str:
 
 def random_secret(nbytes: int = 50) -> str:
     return secrets.token_urlsafe(nbytes)
+
+
+def random_bytes(nbytes: int = 20) -> bytes:
+    """Fresh random bytes, for shared secrets such as a TOTP key (160 bits by default)."""
+    return secrets.token_bytes(nbytes)

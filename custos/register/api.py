@@ -8,25 +8,32 @@ the ones every interface shares:
 
 - reach comes from ``policies.people_scope``: a record outside it answers 404,
   exactly as a record that does not exist, so nobody learns it does;
-- a role that reads no personal data (auditor, system administrator) gets 403;
-- every read of personal data records a consultation event (s.62) naming the
-  people returned, with the purpose from the ``X-Custos-Purpose`` header (or
-  ``api: <operation>`` when the caller gives none);
+- a role that reads no personal data (auditor, system administrator) gets 403,
+  and so does an account whose training is missing or expired, with
+  ``{"detail": why, "training": [{"course", "state", "expires_on"}]}``
+  (Annex 1 terms 8 and 9; ``SeesPersonalData``);
+- every operation on personal data needs a declared purpose, the
+  ``X-Custos-Purpose`` header (or ``purpose`` in a write's body): without one
+  the answer is 400 ``{"purpose": [message]}``. Every read records a
+  consultation event (s.62) naming the people returned, with that purpose;
 - every write goes through a service, which authorises, validates, writes and
   records its event in one transaction.
 
-Errors: malformed input or a field the service refuses → 400 with field
-errors (``{"field": ["message"]}``); a rule of the register broken → 400 with
-``{"detail": message}``; not allowed → 403; out of reach or unknown → 404.
+Errors: malformed input or a field the service refuses, or no purpose → 400
+with field errors (``{"field": ["message"]}``); a rule of the register broken
+→ 400 with ``{"detail": message}``; not allowed → 403 with ``{"detail":
+why}``; out of reach or unknown → 404.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -35,11 +42,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView, exception_handler
+from rest_framework.views import APIView, exception_handler, set_rollback
 
 from custos.accounts.models import User
+from custos.accounts.selectors import TrainingRequired
+from custos.audit.services import UNAVAILABLE_MESSAGE, AuditUnavailable
 from custos.register import policies, selectors, services
 from custos.register.models import Gang
 from custos.register.serializers import (
@@ -83,7 +93,25 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, taught the register's refusals (Django ``ValidationError`` and ``RuleBroken``)."""
-    if isinstance(exc, RuleBroken):
+    if isinstance(exc, AuditUnavailable):
+        # The s.62 log could not be written: the selector or service refused
+        # before anything was returned or committed (fail closed).
+        logging.getLogger(__name__).error("audit log unavailable: refused %s", context["request"].method)
+        set_rollback()
+        return Response({"detail": UNAVAILABLE_MESSAGE}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+    if isinstance(exc, TrainingRequired):
+        training = [
+            {
+                "course": gap.course,
+                "state": gap.state,
+                "expires_on": gap.expires_on.isoformat() if gap.expires_on else None,
+            }
+            for gap in exc.gaps
+        ]
+        exc = exceptions.PermissionDenied({"detail": str(exc), "training": training}, code="training_required")
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    elif isinstance(exc, RuleBroken):
         exc = exceptions.ValidationError({"detail": " ".join(exc.messages)}, code="rule_broken")
     elif isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
@@ -93,8 +121,18 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     return exception_handler(exc, context)
 
 
+class SeesPersonalData(BasePermission):
+    """The caller's account and role may read personal data; else 403 saying why (e.g. training)."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        selectors.require_people_access(viewer_of(request))
+        return True
+
+
 class ApiView(APIView):
-    """Base of every API view: token authentication, deny by default, the register's errors."""
+    """Base of every API view: token authentication, personal data only for who may see it, the register's errors."""
+
+    permission_classes = [IsAuthenticated, SeesPersonalData]
 
     @classmethod
     def as_view(cls, **initkwargs: Any) -> AsView[GenericView]:
@@ -128,22 +166,32 @@ def viewer_of(request: Request) -> User:
     return cast(User, request.user)
 
 
+PURPOSE_MISSING = (
+    "Say why you are consulting or recording personal data: send the X-Custos-Purpose header, "
+    "e.g. 'OP-1234: briefing for the tasking meeting' (s.62). It is recorded in the event log."
+)
+
+
 def declared_purpose(request: Request, given: str = "") -> str:
     """The purpose the caller declared: in the body, else in the header; "" if none."""
     return " ".join((given or request.headers.get(PURPOSE_HEADER, "")).split())[:PURPOSE_MAX]
 
 
-def purpose_of(request: Request, operation: str, given: str = "") -> str:
-    """The declared purpose, else ``api: <operation>``."""
-    return declared_purpose(request, given) or f"api: {operation}"
+def purpose_of(request: Request, given: str = "") -> str:
+    """The declared purpose; 400 ``{"purpose": [...]}`` if the caller gave none."""
+    purpose = declared_purpose(request, given)
+    if not purpose:
+        raise exceptions.ValidationError({"purpose": [PURPOSE_MISSING]}, code="purpose_required")
+    return purpose
 
 
 PURPOSE_PARAMETER = OpenApiParameter(
     PURPOSE_HEADER,
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
-    required=False,
-    description="Why you are consulting or recording (s.62); recorded in the event log.",
+    required=True,
+    description="Why you are consulting or recording (s.62), e.g. `OP-1234: weekly tasking`; recorded in the "
+    "event log. Required: without it the answer is 400. A write may give `purpose` in its body instead.",
 )
 
 _ERRORS: dict[int, OpenApiResponse] = {
@@ -189,7 +237,7 @@ class NominalListApi(ApiView):
         rows, total = selectors.matrix_window_for(
             viewer=viewer_of(request),
             filters=selectors.MatrixFilters(**filters_in.validated_data),
-            purpose=purpose_of(request, "nominals list"),
+            purpose=purpose_of(request),
             offset=offset,
             limit=limit,
         )
@@ -213,7 +261,7 @@ class NominalDetailApi(ApiView):
         on the nomination, naming the person.
         """
         detail = selectors.nomination_get_for(
-            viewer=viewer_of(request), nomination_id=nomination_id, purpose=purpose_of(request, "nominal read")
+            viewer=viewer_of(request), nomination_id=nomination_id, purpose=purpose_of(request)
         )
         return Response(NominalDetailOutputSerializer(detail).data)
 
@@ -242,7 +290,7 @@ class PersonListApi(ApiView):
         paginator = ApiPagination()
         offset, limit = paginator.window(request)
         rows, total = selectors.people_window_for(
-            viewer=viewer_of(request), purpose=purpose_of(request, "people list"), offset=offset, limit=limit
+            viewer=viewer_of(request), purpose=purpose_of(request), offset=offset, limit=limit
         )
         return paginator.respond(PersonSummaryOutputSerializer(rows, many=True).data, total)
 
@@ -269,11 +317,7 @@ class PersonCreateApi(ApiView):
         given = PersonCreateInputSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         data = given.validated_data
-        purpose = declared_purpose(request, data.get("purpose", ""))
-        if not purpose:
-            raise exceptions.ValidationError(
-                {"purpose": ["Say why you are recording this person (or send the X-Custos-Purpose header)."]}
-            )
+        purpose = purpose_of(request, data.get("purpose", ""))
         person = services.person_create(
             actor=viewer,
             purpose=purpose,
@@ -323,7 +367,7 @@ class PersonDetailApi(ApiView):
         are ``null`` unless your role may see them. Logs ``person.consulted``.
         """
         detail = selectors.person_detail_for(
-            viewer=viewer_of(request), person_id=person_id, purpose=purpose_of(request, "person read")
+            viewer=viewer_of(request), person_id=person_id, purpose=purpose_of(request)
         )
         return Response(PersonDetailOutputSerializer(detail).data)
 
@@ -356,7 +400,7 @@ class IntelligenceListApi(ApiView):
         offset, limit = paginator.window(request)
         items, total = selectors.intelligence_window_for(
             viewer=viewer_of(request),
-            purpose=purpose_of(request, "intelligence list"),
+            purpose=purpose_of(request),
             offset=offset,
             limit=limit,
             person_id=filters_in.validated_data.get("person"),
@@ -387,7 +431,7 @@ class IntelligenceAddApi(ApiView):
         given = IntelligenceCreateInputSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         data = given.validated_data
-        purpose = purpose_of(request, "intelligence add", data.get("purpose", ""))
+        purpose = purpose_of(request, data.get("purpose", ""))
         # Not logged as a consultation: nothing about the person is returned,
         # and the service's event names them.
         person = selectors.person_get_for(viewer=viewer, person_id=data["person"], purpose=purpose, log=False)
@@ -440,7 +484,5 @@ class IntelligenceDetailApi(ApiView):
         404 unless the item's person is within your reach. Logs
         ``intelligence.consulted`` naming the person.
         """
-        item = selectors.intelligence_get_for(
-            viewer=viewer_of(request), item_id=item_id, purpose=purpose_of(request, "intelligence read")
-        )
+        item = selectors.intelligence_get_for(viewer=viewer_of(request), item_id=item_id, purpose=purpose_of(request))
         return Response(IntelligenceOutputSerializer(item).data)

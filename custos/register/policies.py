@@ -2,8 +2,11 @@
 
 Deny by default. Reach is by role and, for BCU-scoped roles, by BCU: a
 record outside a user's reach is treated as not existing (404), so nobody
-learns that it does. MFA, training and recertification gates slot in through
-``may_use_service`` in ``custos.accounts.policies``.
+learns that it does. Account gates come first, from ``custos.accounts.policies``:
+a suspended account has no capability at all (``may_use_service``), and an
+account without both training courses current has none in the register
+either (``may_see_personal_data``, Annex 1 terms 8 and 9): it may sign in and
+is told why it sees nothing.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import enum
 from django.db.models import Q
 
 from custos.accounts.models import Role, User
-from custos.accounts.policies import may_use_service
+from custos.accounts.policies import may_see_personal_data, may_use_service
 
 
 class Capability(enum.StrEnum):
@@ -71,10 +74,18 @@ _ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
 }
 
 
-def capabilities_of(user: User) -> frozenset[Capability]:
+def role_capabilities(user: User) -> frozenset[Capability]:
+    """What the user's role would allow a usable account, whatever its training."""
     if not may_use_service(user):
         return frozenset()
     return _ROLE_CAPABILITIES.get(user.role, frozenset())
+
+
+def capabilities_of(user: User) -> frozenset[Capability]:
+    """What the user may do now: nothing unless they may see personal data (training current)."""
+    if not may_see_personal_data(user):
+        return frozenset()
+    return role_capabilities(user)
 
 
 def has(user: User, capability: Capability) -> bool:
@@ -92,6 +103,11 @@ def people_scope(user: User) -> Q | None:
 
 def may_view_people(user: User) -> bool:
     return has(user, Capability.VIEW_PEOPLE)
+
+
+def role_may_view_people(user: User) -> bool:
+    """The role reads personal data, though training may still be missing."""
+    return Capability.VIEW_PEOPLE in role_capabilities(user)
 
 
 def may_view_protected_characteristics(user: User) -> bool:

@@ -21,6 +21,7 @@ from django.db.models import Count, QuerySet
 from django.http import Http404
 
 from custos.accounts.models import User
+from custos.accounts.selectors import require_current_training
 from custos.audit.models import Verb
 from custos.audit.services import consultation_record
 from custos.crypto.blind_index import date_digest, name_digest
@@ -62,9 +63,17 @@ def intelligence_visible_to(*, viewer: User) -> QuerySet[IntelligenceItem]:
 
 
 def require_people_access(viewer: User) -> None:
-    """Refuse (403) a user whose role reads no personal data at all."""
-    if not policies.may_view_people(viewer):
-        raise PermissionDenied("Your role does not give access to personal data.")
+    """Refuse (403) a user who may not read personal data, saying why.
+
+    A role that reads personal data but whose training is missing or expired
+    gets ``TrainingRequired``, naming the course and who to ask; any other
+    refusal is a plain ``PermissionDenied``.
+    """
+    if policies.may_view_people(viewer):
+        return
+    if policies.role_may_view_people(viewer):
+        require_current_training(viewer)
+    raise PermissionDenied("Your role does not give access to personal data.")
 
 
 def _parse_uuid(value: Any) -> uuid.UUID:
@@ -72,6 +81,21 @@ def _parse_uuid(value: Any) -> uuid.UUID:
         return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
     except (ValueError, TypeError, AttributeError) as exc:
         raise Http404 from exc
+
+
+def _bcus_of(codes: Sequence[str]) -> dict[str, Any]:
+    """The BCU of the people a consultation names, for the event's detail.
+
+    ``{"bcu": code}`` when they share one (always, for a BCU-scoped viewer),
+    else ``{"target_bcus": [...]}`` in the order of the event's targets. The
+    audit layer cannot read the register, so this is how its reports know
+    whose BCU a consulted person was in at the time.
+    """
+    if not codes:
+        return {}
+    if len(set(codes)) == 1:
+        return {"bcu": codes[0]}
+    return {"target_bcus": list(codes)}
 
 
 def person_get_for(*, viewer: User, person_id: Any, purpose: str, log: bool = True) -> Person:
@@ -82,7 +106,12 @@ def person_get_for(*, viewer: User, person_id: Any, purpose: str, log: bool = Tr
         raise Http404("No such person.")
     if log:
         consultation_record(
-            actor=viewer, verb=Verb.PERSON_CONSULTED, object_type="person", object_ref=person.ref, purpose=purpose
+            actor=viewer,
+            verb=Verb.PERSON_CONSULTED,
+            object_type="person",
+            object_ref=person.ref,
+            purpose=purpose,
+            detail=_bcus_of([person.bcu.code]),
         )
     return person
 
@@ -124,7 +153,7 @@ def intelligence_get_for(*, viewer: User, item_id: Any, purpose: str) -> Intelli
     require_people_access(viewer)
     item = (
         intelligence_visible_to(viewer=viewer)
-        .select_related("person", "bcu", "gang")
+        .select_related("person", "person__bcu", "bcu", "gang")
         .filter(pk=_parse_uuid(item_id))
         .first()
     )
@@ -137,6 +166,7 @@ def intelligence_get_for(*, viewer: User, item_id: Any, purpose: str) -> Intelli
         object_ref=item.ref,
         targets=[item.person.ref],
         purpose=purpose,
+        detail=_bcus_of([item.person.bcu.code]),
     )
     return item
 
@@ -215,7 +245,7 @@ def matrix_for(
         object_type="matrix",
         targets=[f"person:{pid}" for pid in person_ids],
         purpose=purpose,
-        detail={"filters": filters.as_detail(), "page": page.number},
+        detail={"filters": filters.as_detail(), "page": page.number, **_bcus_of([n.person.bcu.code for n in rows])},
     )
     return MatrixPage(
         page=page,
@@ -259,7 +289,10 @@ def people_search_for(
         object_type="people",
         targets=[p.ref for p in people],
         purpose=purpose,
-        detail={"by": [k for k, v in (("name", name.strip()), ("date_of_birth", date_of_birth)) if v]},
+        detail={
+            "by": [k for k, v in (("name", name.strip()), ("date_of_birth", date_of_birth)) if v],
+            **_bcus_of([p.bcu.code for p in people]),
+        },
     )
     return people
 
@@ -278,7 +311,7 @@ def people_page_for(*, viewer: User, purpose: str, page_number: Any = 1, per_pag
         object_type="people",
         targets=[p.ref for p in page.object_list],
         purpose=purpose,
-        detail={"page": page.number},
+        detail={"page": page.number, **_bcus_of([p.bcu.code for p in page.object_list])},
     )
     return page
 
@@ -357,7 +390,13 @@ def matrix_window_for(
         object_type="matrix",
         targets=[n.person.ref for n in nominations],
         purpose=purpose,
-        detail={"filters": filters.as_detail(), "offset": offset, "limit": limit, "via": "api"},
+        detail={
+            "filters": filters.as_detail(),
+            "offset": offset,
+            "limit": limit,
+            "via": "api",
+            **_bcus_of([n.person.bcu.code for n in nominations]),
+        },
     )
     return [NominalRow(nomination=n, person=row) for n, row in zip(nominations, rows, strict=True)], total
 
@@ -382,6 +421,7 @@ def nomination_get_for(*, viewer: User, nomination_id: uuid.UUID, purpose: str) 
         object_ref=nomination.ref,
         targets=[nomination.person.ref],
         purpose=purpose,
+        detail=_bcus_of([nomination.person.bcu.code]),
     )
     return NominalDetail(nomination=nomination, person=row, decisions=decisions)
 
@@ -399,7 +439,7 @@ def people_window_for(*, viewer: User, purpose: str, offset: int, limit: int) ->
         object_type="people",
         targets=[p.ref for p in people],
         purpose=purpose,
-        detail={"offset": offset, "limit": limit, "via": "api"},
+        detail={"offset": offset, "limit": limit, "via": "api", **_bcus_of([p.bcu.code for p in people])},
     )
     return rows, total
 
@@ -418,15 +458,25 @@ def intelligence_window_for(
         qs = qs.filter(person_id=person_id)
     total = qs.count()
     items = list(
-        qs.select_related("bcu", "gang").order_by("-occurred_on", "-created_at", "pk")[offset : offset + limit]
+        qs.select_related("bcu", "gang", "person__bcu").order_by("-occurred_on", "-created_at", "pk")[
+            offset : offset + limit
+        ]
     )
     preload(i.data_key_id for i in items)
+    bcu_of = {f"person:{i.person_id}": i.person.bcu.code for i in items}
+    targets = sorted(bcu_of)
     consultation_record(
         actor=viewer,
         verb=Verb.INTELLIGENCE_LISTED,
         object_type="intelligence",
-        targets=sorted({f"person:{i.person_id}" for i in items}),
+        targets=targets,
         purpose=purpose,
-        detail={"items": [str(i.pk) for i in items], "offset": offset, "limit": limit, "via": "api"},
+        detail={
+            "items": [str(i.pk) for i in items],
+            "offset": offset,
+            "limit": limit,
+            "via": "api",
+            **_bcus_of([bcu_of[ref] for ref in targets]),
+        },
     )
     return items, total

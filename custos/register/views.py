@@ -11,10 +11,16 @@ or ``PermissionDenied`` (the 403 page). ``custos.register.policies`` is
 consulted here only to decide which actions to offer, and to refuse a form
 page (403) the role could never submit.
 
+Before any of that, ``personal_data_view`` refuses (403) a user who may
+not see personal data, saying why (``TrainingRequired`` names the missing
+course), and sends a user who has not declared a purpose this session to
+``/purpose/?next=…``.
+
 What they log: nothing directly. The selectors record each consultation
 (``person.consulted``, ``matrix.listed``, ``people.listed``,
-``people.searched``, ``intelligence.consulted``) with the purpose
-``"web: <screen>"``; the services record each change.
+``people.searched``, ``intelligence.consulted``) with the purpose the user
+declared (``OP-1234: reason``, from the session); the services record each
+change, with the same purpose where they take one.
 
 Names never travel in URLs: the people search is a POST form, filters in
 query strings are codes only, and success messages name people by their
@@ -23,6 +29,7 @@ short reference. Pages showing personal data are sent ``no-store``.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -32,10 +39,13 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from custos.accounts.models import User
+from custos.accounts.purpose import purpose_from_session
 from custos.govuk.forms import GovukFormMixin
 from custos.register import policies, selectors, services
 from custos.register.forms import (
@@ -59,6 +69,27 @@ def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
 
 
+def personal_data_view(view: View) -> View:
+    """Refuse a user who may not see personal data (403, saying why), then require a declared purpose."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        selectors.require_people_access(_user(request))
+        if purpose_from_session(request.session) is None:
+            return redirect(f"{reverse('web:purpose')}?{urlencode({'next': request.get_full_path()})}")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _purpose(request: HttpRequest) -> str:
+    """The purpose declared this session (``personal_data_view`` made sure there is one)."""
+    purpose = purpose_from_session(request.session)
+    if purpose is None:  # pragma: no cover - personal_data_view redirects first
+        raise PermissionDenied("Declare your purpose first.")
+    return purpose.text
+
+
 def _submit(form: GovukFormMixin, call: Callable[[], T]) -> T | None:
     """Run a service; show its ``ValidationError`` on the form and return None."""
     try:
@@ -75,6 +106,7 @@ def _gangs(bcu_id: int) -> Any:
 
 @never_cache
 @require_GET
+@personal_data_view
 def matrix(request: HttpRequest) -> HttpResponse:
     """The matrix: nominals in scope, filtered by codes in the query string, with counts."""
     user = _user(request)
@@ -83,7 +115,7 @@ def matrix(request: HttpRequest) -> HttpResponse:
     data = selectors.matrix_for(
         viewer=user,
         filters=selectors.MatrixFilters(**filters),
-        purpose="web: matrix list",
+        purpose=_purpose(request),
         page_number=request.GET.get("page", 1),
         per_page=settings.CUSTOS_MATRIX_PAGE_SIZE,
     )
@@ -104,6 +136,7 @@ def _may_add_people(user: User) -> bool:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@personal_data_view
 def people(request: HttpRequest) -> HttpResponse:
     """People in scope (GET), or an exact search by name/alias and date of birth (POST only)."""
     user = _user(request)
@@ -114,7 +147,7 @@ def people(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             context["results"] = selectors.people_search_for(
                 viewer=user,
-                purpose="web: people search",
+                purpose=_purpose(request),
                 name=form.cleaned_data["name"] or "",
                 date_of_birth=form.cleaned_data["date_of_birth"],
             )
@@ -122,7 +155,7 @@ def people(request: HttpRequest) -> HttpResponse:
     else:
         form = PeopleSearchForm()
         context["page"] = selectors.people_page_for(
-            viewer=user, purpose="web: people list", page_number=request.GET.get("page", 1)
+            viewer=user, purpose=_purpose(request), page_number=request.GET.get("page", 1)
         )
         context["page_range"] = context["page"].paginator.get_elided_page_range(
             context["page"].number, on_each_side=2, on_ends=1
@@ -134,10 +167,11 @@ def people(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_GET
+@personal_data_view
 def person_detail(request: HttpRequest, person_id: uuid.UUID) -> HttpResponse:
     """Everything the register holds on one person, with the actions the viewer's role allows."""
     user = _user(request)
-    detail = selectors.person_detail_for(viewer=user, person_id=person_id, purpose="web: person page")
+    detail = selectors.person_detail_for(viewer=user, person_id=person_id, purpose=_purpose(request))
     code = detail.person.bcu.code
     items = {str(item.pk): item for item in detail.intelligence}
     explanation = detail.score.explanation if detail.score else {}
@@ -163,6 +197,7 @@ def person_detail(request: HttpRequest, person_id: uuid.UUID) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@personal_data_view
 def person_add(request: HttpRequest) -> HttpResponse:
     """Record a person (``services.person_create``) in a BCU the user may act in."""
     user = _user(request)
@@ -174,7 +209,7 @@ def person_add(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         person = _submit(
             form,
-            lambda: services.person_create(actor=user, purpose="web: add person", **form.service_arguments()),
+            lambda: services.person_create(actor=user, purpose=_purpose(request), **form.service_arguments()),
         )
         if person is not None:
             messages.success(request, f"Person {person.short_ref} recorded.")
@@ -184,10 +219,11 @@ def person_add(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@personal_data_view
 def intelligence_add(request: HttpRequest, person_id: uuid.UUID) -> HttpResponse:
     """Add a graded intelligence item about a person (``services.intelligence_add``)."""
     user = _user(request)
-    person = selectors.person_get_for(viewer=user, person_id=person_id, purpose="web: add intelligence")
+    person = selectors.person_get_for(viewer=user, person_id=person_id, purpose=_purpose(request))
     if not policies.may_add_intelligence(user, person.bcu.code):
         raise PermissionDenied("You may not add intelligence in this BCU.")
     form = IntelligenceForm(request.POST or None, gangs=_gangs(person.bcu_id))
@@ -195,7 +231,7 @@ def intelligence_add(request: HttpRequest, person_id: uuid.UUID) -> HttpResponse
         item = _submit(
             form,
             lambda: services.intelligence_add(
-                actor=user, person=person, purpose="web: add intelligence", **form.cleaned_data
+                actor=user, person=person, purpose=_purpose(request), **form.cleaned_data
             ),
         )
         if item is not None:
@@ -206,12 +242,11 @@ def intelligence_add(request: HttpRequest, person_id: uuid.UUID) -> HttpResponse
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@personal_data_view
 def intelligence_verify(request: HttpRequest, item_id: uuid.UUID) -> HttpResponse:
     """Verify or reject an open-source / social-media item (``services.intelligence_verify``)."""
     user = _user(request)
-    item: IntelligenceItem = selectors.intelligence_get_for(
-        viewer=user, item_id=item_id, purpose="web: verify intelligence"
-    )
+    item: IntelligenceItem = selectors.intelligence_get_for(viewer=user, item_id=item_id, purpose=_purpose(request))
     if not policies.may_verify_intelligence(user, item.bcu.code):
         raise PermissionDenied("You may not verify intelligence in this BCU.")
     form = VerifyForm(request.POST or None)
@@ -233,10 +268,11 @@ def intelligence_verify(request: HttpRequest, item_id: uuid.UUID) -> HttpRespons
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@personal_data_view
 def nominate(request: HttpRequest, person_id: uuid.UUID) -> HttpResponse:
     """Propose a person for the matrix (``services.nomination_propose``)."""
     user = _user(request)
-    person = selectors.person_get_for(viewer=user, person_id=person_id, purpose="web: nominate")
+    person = selectors.person_get_for(viewer=user, person_id=person_id, purpose=_purpose(request))
     if not policies.may_propose_nomination(user, person.bcu.code):
         raise PermissionDenied("You may not nominate in this BCU.")
     form = NominateForm(request.POST or None, gangs=_gangs(person.bcu_id))
@@ -278,10 +314,11 @@ def _nomination_for(user: User, nomination_id: uuid.UUID, purpose: str) -> tuple
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@personal_data_view
 def nomination_activate(request: HttpRequest, nomination_id: uuid.UUID) -> HttpResponse:
     """A second person confirms a proposed nomination (``services.nomination_activate``)."""
     user = _user(request)
-    nomination, detail = _nomination_for(user, nomination_id, "web: activate nomination")
+    nomination, detail = _nomination_for(user, nomination_id, _purpose(request))
     if not policies.may_activate_nomination(user, detail.person.bcu.code):
         raise PermissionDenied("You may not activate nominations in this BCU.")
     form = ActivateForm(request.POST or None)
@@ -304,10 +341,11 @@ def nomination_activate(request: HttpRequest, nomination_id: uuid.UUID) -> HttpR
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@personal_data_view
 def rag_decide(request: HttpRequest, nomination_id: uuid.UUID) -> HttpResponse:
     """A named person decides a nominal's RAG band, with reasons (``services.rag_decide``)."""
     user = _user(request)
-    nomination, detail = _nomination_for(user, nomination_id, "web: decide RAG band")
+    nomination, detail = _nomination_for(user, nomination_id, _purpose(request))
     if not policies.may_decide_rag(user, detail.person.bcu.code):
         raise PermissionDenied("You may not decide bands in this BCU.")
     form = RagDecisionForm(request.POST or None)

@@ -6,22 +6,47 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.http import urlencode
 
+from custos.accounts import policies as account_policies
+from custos.accounts.mfa import session_mfa_verified
+from custos.accounts.purpose import purpose_from_session
 from custos.register import policies
+from custos.web.audit_views import may_read_log
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    """``custos_navigation`` (items with text, href, active) and ``custos_home``."""
+    """``custos_navigation`` (items with text, href, active) and ``custos_home``.
+
+    Empty until the user has passed the second factor: nothing to navigate to yet.
+    """
     user = getattr(request, "user", None)
     items: list[dict[str, Any]] = []
     home = reverse("web:login")
-    if user is not None and user.is_authenticated:
+    # The purpose declared this session, shown in the header with a link to change it.
+    extra: dict[str, Any] = {}
+    if user is not None and user.is_authenticated and session_mfa_verified(user):
         path = request.path
         if policies.may_view_people(user):
             items.append({"text": "Matrix", "href": reverse("web:matrix")})
             items.append({"text": "People", "href": reverse("web:people")})
+            declared = purpose_from_session(request.session)
+            change = reverse("web:purpose")
+            if path != change:
+                change += "?" + urlencode({"next": request.get_full_path()})
+            extra = {"custos_purpose": declared.reference if declared else "", "custos_purpose_change": change}
+        elif policies.role_may_view_people(user):  # training missing or expired
+            items.append({"text": "Your training", "href": reverse("web:my_training")})
+        if account_policies.may_view_training(user):
+            items.append({"text": "Training", "href": reverse("web:training")})
+        if account_policies.may_view_recertification(user):
+            items.append({"text": "Recertification", "href": reverse("web:recertification")})
+        if account_policies.may_manage_users(user):
+            items.append({"text": "Accounts", "href": reverse("web:users")})
+        if may_read_log(user):
+            items.append({"text": "Audit log", "href": reverse("web:audit_log")})
         items.append({"text": "Your account", "href": reverse("web:profile")})
         for item in items:
             item["active"] = path.startswith(item["href"])
         home = items[0]["href"]
-    return {"custos_navigation": items, "custos_home": home}
+    return {"custos_navigation": items, "custos_home": home, **extra}

@@ -14,12 +14,17 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from custos.accounts.mfa import totp_device_confirmed
 from custos.accounts.models import ApiToken, User
+from custos.accounts.policies import may_manage_users
 from custos.accounts.services import api_token_issue, api_token_revoke
 from custos.audit.models import Verb
 from custos.audit.services import Actor, event_record
 from custos.register import policies
+from custos.web.access_views import sign_in_context
+from custos.web.audit_views import may_read_log
 from custos.web.forms import GovukFormMixin
+from custos.web.middleware import mfa_exempt
 
 
 class SignInForm(GovukFormMixin, AuthenticationForm):
@@ -30,6 +35,9 @@ class SignInView(auth_views.LoginView):
     template_name = "web/login.html"
     authentication_form = SignInForm
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {**super().get_context_data(**kwargs), **sign_in_context()}
 
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         with transaction.atomic():
@@ -52,6 +60,7 @@ class SignInView(auth_views.LoginView):
 sign_in = login_not_required(SignInView.as_view())
 
 
+@mfa_exempt
 @require_POST
 def sign_out(request: HttpRequest) -> HttpResponseBase:
     user = request.user
@@ -65,6 +74,12 @@ def home(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     if policies.may_view_people(user):
         return redirect("web:matrix")
+    if policies.role_may_view_people(user):  # training missing or expired: say so
+        return redirect("web:my_training")
+    if may_manage_users(user):
+        return redirect("web:users")
+    if may_read_log(user):  # auditors: the log is their work
+        return redirect("web:audit_log")
     return redirect("web:profile")
 
 
@@ -83,7 +98,13 @@ def profile(request: HttpRequest) -> HttpResponse:
         _, new_token = api_token_issue(actor=user, owner=user, label=form.cleaned_data["label"])
         form = TokenForm()
     tokens = ApiToken.objects.filter(user=user)
-    context: dict[str, Any] = {"form": form, "tokens": tokens, "new_token": new_token, "account": user}
+    context: dict[str, Any] = {
+        "form": form,
+        "tokens": tokens,
+        "new_token": new_token,
+        "account": user,
+        "mfa_device": totp_device_confirmed(user),
+    }
     response = render(request, "web/profile.html", context)
     if new_token:
         response["Cache-Control"] = "no-store"

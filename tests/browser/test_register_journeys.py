@@ -28,6 +28,24 @@ def unique(name: str) -> str:
     return f"{name} {uuid.uuid4().hex[:6].upper()}"
 
 
+def declare_purpose(
+    journey: Journey, reference: str = "OP-1234", reason: str = "Browser test of the register journeys"
+) -> None:
+    """State a purpose at /purpose/ (where signing in leads first), then carry on to where it was going."""
+    if "/purpose/" not in journey.page.url:
+        journey.go("/purpose/")
+    expect(journey.page.get_by_role("heading", level=1)).to_have_text("Why are you using Custos?")
+    journey.page.get_by_label("Operation or incident reference").fill(reference)
+    journey.page.get_by_label("Why you need to see personal data").fill(reason)
+    journey.click("button", "Continue")
+    expect(journey.page.locator("#purpose-banner")).to_contain_text(reference.upper())
+
+
+def sign_in_with_purpose(journey: Journey, username: str) -> None:
+    journey.sign_in(username)
+    declare_purpose(journey)
+
+
 def add_person(journey: Journey, full_name: str) -> str:
     """Add a person through the form; returns the path of their page."""
     journey.go("/people/")
@@ -89,8 +107,24 @@ def test_sign_in_and_a_wrong_password(journey_for: JourneyFor) -> None:
     expect(page.locator(".govuk-error-summary")).to_contain_text("correct username and password")
     expect(page).to_have_title(re.compile("^Error: "))
     journey.sign_in(OFFICER)
+    # Personal data waits for a declared purpose; the form says what is wrong.
+    expect(page).to_have_url(re.compile(r"/purpose/\?next=%2Fmatrix%2F$"))
+    page.get_by_label("Operation or incident reference").fill("OP 12/34")
+    page.get_by_label("Why you need to see personal data").fill("Because")
+    journey.click("button", "Continue")
+    expect(page).to_have_title(re.compile("^Error: "))
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_contain_text("only letters, numbers and hyphens")
+    expect(summary).to_contain_text("at least 10 characters")
+    declare_purpose(journey, "op-1234", "Preparing the Tuesday tasking meeting")
     expect(page).to_have_url(re.compile("/matrix/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Matrix")
+    # The header shows the purpose and changes it, coming back to the same page.
+    journey.go("/people/")
+    journey.click("link", "change purpose")
+    expect(page.locator("#current-purpose")).to_contain_text("OP-1234")
+    declare_purpose(journey, "CAD-5512", "Reviewing a knife incident on Mare Street")
+    expect(page).to_have_url(re.compile("/people/$"))
     journey.click("button", "Sign out")
     expect(page).to_have_url(re.compile("/sign-in/$"))
 
@@ -98,7 +132,7 @@ def test_sign_in_and_a_wrong_password(journey_for: JourneyFor) -> None:
 def test_nomination_journey_from_recording_to_a_decided_band(journey_for: JourneyFor) -> None:
     name = unique("Jordan Browser")
     officer = journey_for()
-    officer.sign_in(OFFICER)
+    sign_in_with_purpose(officer, OFFICER)
     person_path = add_person(officer, name)
     add_item(officer, person_path, source_reference="CAD 1111")
     add_item(officer, person_path, source_reference="CRIS 2222", criterion="weapon_knife", nature="Assessment")
@@ -116,7 +150,7 @@ def test_nomination_journey_from_recording_to_a_decided_band(journey_for: Journe
     expect(officer.page.get_by_role("link", name=re.compile("^Activate"))).to_have_count(0)
 
     spoc = journey_for()
-    spoc.sign_in(SPOC)
+    sign_in_with_purpose(spoc, SPOC)
     spoc.go(person_path)
     spoc.click("link", "Activate")
     spoc.page.get_by_label("Reasons for confirming the nomination").fill("Corroborated by two independent sources.")
@@ -164,7 +198,7 @@ def test_nomination_journey_from_recording_to_a_decided_band(journey_for: Journe
 def test_a_victim_cannot_be_nominated(journey_for: JourneyFor) -> None:
     name = unique("Vic Browser")
     officer = journey_for()
-    officer.sign_in(OFFICER)
+    sign_in_with_purpose(officer, OFFICER)
     person_path = add_person(officer, name)
     for reference in ("CAD 3333", "CRIS 4444"):
         add_item(officer, person_path, source_reference=reference, category="Victim", criterion="victimisation")
@@ -181,7 +215,7 @@ def test_a_victim_cannot_be_nominated(journey_for: JourneyFor) -> None:
 def test_search_is_posted_and_keeps_names_out_of_the_address(journey_for: JourneyFor) -> None:
     name = unique("Sam Searchable")
     officer = journey_for()
-    officer.sign_in(OFFICER)
+    sign_in_with_purpose(officer, OFFICER)
     person_path = add_person(officer, name)
     officer.go("/people/")
     officer.click("button", "Search")  # nothing entered
@@ -197,7 +231,31 @@ def test_search_is_posted_and_keeps_names_out_of_the_address(journey_for: Journe
 def test_a_person_can_be_added_without_javascript(journey_for: JourneyFor) -> None:
     name = unique("Nojs Person")
     journey = journey_for(javascript=False)
-    journey.sign_in(OFFICER)
+    sign_in_with_purpose(journey, OFFICER)
     expect(journey.page).to_have_url(re.compile("/matrix/$"))
     add_person(journey, name)
     expect(journey.page.locator("#personal-details")).to_contain_text("17 May 2001")
+
+
+def test_access_governance_pages(journey_for: JourneyFor) -> None:
+    """The SPOC's training and recertification pages and the sysadmin's account pages, each checked with axe."""
+    spoc = journey_for()
+    spoc.sign_in(SPOC)
+    spoc.go("/training/")
+    expect(spoc.page.locator('#training tr[data-username="demo_officer"]')).to_contain_text("Current")
+    spoc.click("link", "Show only people who are untrained or expiring")
+    spoc.go("/recertification/")
+    expect(spoc.page.get_by_role("heading", level=1)).to_have_text("Recertify access")
+    spoc.click("button", "Record attestations")  # nothing chosen: the page says so
+    expect(spoc.page.locator(".govuk-error-summary")).to_contain_text("Choose whether each user still needs access")
+    expect(spoc.page).to_have_title(re.compile("^Error: "))
+
+    admin = journey_for()
+    admin.sign_in("demo_sysadmin")
+    expect(admin.page).to_have_url(re.compile("/users/$"))
+    expect(admin.page.locator('#accounts tr[data-username="demo_officer"]')).to_contain_text("Active")
+    admin.click("button", "Add an account")
+    admin.click("button", "Add account")  # nothing entered
+    summary = admin.page.locator(".govuk-error-summary")
+    for message in ("Enter a username.", "Choose a role.", "Enter a first password."):
+        expect(summary).to_contain_text(message)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import math
 import os
 import shutil
 import stat
@@ -23,7 +24,15 @@ import pyrage
 import pytest
 
 from custos.crypto.tests.softhsm import softhsm_token
-from tests.server import CustosInstance, _pg_execute, _postgres_admin_url, custos_instance
+from tests.server import (
+    DEMO_AUTHENTICATORS,
+    DEMO_PASSWORD,
+    DEMO_TOTP_SECRET,
+    CustosInstance,
+    _pg_execute,
+    _postgres_admin_url,
+    custos_instance,
+)
 
 pytestmark = pytest.mark.cli
 
@@ -87,7 +96,8 @@ def test_rotate_keys_rewraps_resumes_retires_and_search_and_tokens_still_work():
 
         rotated = inst.custos("rotate_keys", "--batch-size", "2")
 
-        assert "3 data key(s) re-wrapped in 2 batch(es)" in rotated.stdout
+        keys = 3 + DEMO_AUTHENTICATORS  # three people, and each demo account's authenticator
+        assert f"{keys} data key(s) re-wrapped in {math.ceil(keys / 2)} batch(es)" in rotated.stdout
         assert len(_key_lines(inst)) == 2
         assert stat.S_IMODE(_key_file(inst).stat().st_mode) == 0o600
         check = _py(
@@ -101,14 +111,14 @@ def test_rotate_keys_rewraps_resumes_retires_and_search_and_tokens_still_work():
             f"print(ApiToken.objects.filter(digest=token_digest({token!r})).exists())\n"
             "print(*AuditEvent.objects.filter(verb='keys.rotated').values_list('detail__step', flat=True))",
         ).stdout.split()
-        assert check == ["True", "True", "kek_created", "rewrapped", "rewrapped"]
+        assert check == ["True", "True", "kek_created"] + ["rewrapped"] * math.ceil(keys / 2)
         assert _search(inst, "rotated person 1") == [people[1]]
         assert _read_name(inst, people[2]).stdout.strip() == "Rotated Person 2"
 
         # A crash after the new key was written but before any data key moved.
         _py(inst, "from custos.crypto.keys import get_provider\nget_provider().create_key()")
         resumed = inst.custos("rotate_keys")
-        assert "resuming an unfinished rotation: 3 data key(s) left" in resumed.stdout
+        assert f"resuming an unfinished rotation: {keys} data key(s) left" in resumed.stdout
         assert len(_key_lines(inst)) == 3  # no further key
 
         _one_line_error(inst.custos("rotate_keys", "--retire-old", check=False), "--confirm")
@@ -185,7 +195,7 @@ def test_the_backup_is_private_and_holds_no_plaintext_and_no_key(backup, tmp_pat
     assert keys["provider"] == "local-key-file"
     assert keys["key_file_sha256"] == hashlib.sha256(_key_file(backup.source).read_bytes()).hexdigest()
     assert keys["key_ids_in_use"] == [keys["active_key_id"]]
-    assert keys["data_keys_live"] == 1
+    assert keys["data_keys_live"] == 1 + DEMO_AUTHENTICATORS  # the person's, and the demo authenticators'
     assert manifest["audit"]["last_seq"] > 0
 
 
@@ -199,7 +209,8 @@ def test_restore_drill_with_the_same_key_file(backup):
         restored = target.custos(*args, "--force")
 
         assert "audit chain: intact" in restored.stdout
-        assert "data keys: 1 of 1 live key(s) unwrap" in restored.stdout
+        live = 1 + DEMO_AUTHENTICATORS
+        assert f"data keys: {live} of {live} live key(s) unwrap" in restored.stdout
         assert "restore complete" in restored.stdout
         assert "intact" in target.custos("audit_verify").stdout
         assert _read_name(target, backup.person).stdout.strip() == NAME
@@ -232,7 +243,7 @@ def test_restore_with_a_different_key_file_fails_clearly(backup):
 
         _one_line_error(target.custos(*args, check=False), "the key provider lacks 1 KEK(s) this backup needs")
         skipped = target.custos(*args, "--skip-key-check", check=False)
-        _one_line_error(skipped, "restored, but 1 data key(s) do not unwrap")
+        _one_line_error(skipped, f"restored, but {1 + DEMO_AUTHENTICATORS} data key(s) do not unwrap")
         assert "the key that wrapped this data key is not in the key file" in skipped.stderr
 
         reading = _read_name(target, backup.person, check=False)
@@ -283,11 +294,13 @@ def test_backup_and_restore_refuse_bad_input_with_one_line(backup, tmp_path):
 
 def test_an_instance_keyed_by_a_softhsm_token(tmp_path):
     hsm = softhsm_token(tmp_path / "hsm")
-    with custos_instance() as inst:
+    with custos_instance(demo_users=False) as inst:
         inst.env.update(hsm.env())
         inst.custos("init")
         assert "created in token 'custos-test'" in inst.custos("pkcs11_init").stdout
         assert "keys present" in inst.custos("pkcs11_init").stdout
+        # Demo accounts now, so their authenticators' data keys are wrapped in the token too.
+        inst.custos("demo_users", "--password", DEMO_PASSWORD, "--totp-secret", DEMO_TOTP_SECRET)
         assert "provider: pkcs11" in inst.custos("keys_status").stdout
 
         person = _create_person(inst, "Imogen Hardware")
@@ -299,7 +312,7 @@ def test_an_instance_keyed_by_a_softhsm_token(tmp_path):
         assert kek.stdout.strip().startswith("pkcs11-")
         assert _read_name(inst, person).stdout.strip() == "Imogen Hardware"
 
-        assert "1 data key(s) re-wrapped" in inst.custos("rotate_keys").stdout
+        assert f"{1 + DEMO_AUTHENTICATORS} data key(s) re-wrapped" in inst.custos("rotate_keys").stdout
         assert _read_name(inst, person).stdout.strip() == "Imogen Hardware"
         assert _search(inst, "imogen hardware") == [person]
         assert "intact" in inst.custos("audit_verify").stdout

@@ -25,8 +25,18 @@ def token(server: CustosInstance) -> str:
     return result.stdout.strip()
 
 
+#: The purpose every call declares unless told otherwise (``X-Custos-Purpose`` is required on personal data).
+PURPOSE = "OP-HTTP: over-HTTP tests"
+
+
 def call(
-    server: CustosInstance, method: str, path: str, *, token: str | None = None, body: Any = None, purpose: str = ""
+    server: CustosInstance,
+    method: str,
+    path: str,
+    *,
+    token: str | None = None,
+    body: Any = None,
+    purpose: str | None = PURPOSE,
 ) -> tuple[int, Any, dict[str, str]]:
     """One request; returns status, decoded JSON body and headers."""
     headers = {"Accept": "application/json"}
@@ -116,6 +126,23 @@ def test_record_a_person_add_intelligence_and_read_them_back(server: CustosInsta
     assert "results" in matrix
 
 
+def test_without_a_purpose_personal_data_answers_400(server: CustosInstance, token: str) -> None:
+    for path in ("/api/v1/people/", "/api/v1/nominals/", "/api/v1/intelligence/", f"/api/v1/people/{uuid.uuid4()}/"):
+        status, body, _ = call(server, "GET", path, token=token, purpose=None)
+        assert status == 400, path
+        assert "X-Custos-Purpose" in body["purpose"][0]
+
+
+def test_the_declared_purpose_is_recorded_on_the_consultation(server: CustosInstance, token: str) -> None:
+    status, _, _ = call(server, "GET", "/api/v1/people/?limit=1", token=token, purpose="OP-7788: weekly tasking review")
+    assert status == 200
+    code = (
+        "from custos.audit.models import AuditEvent; "
+        "print(AuditEvent.objects.filter(verb='people.listed').order_by('seq').last().purpose)"
+    )
+    assert server.custos("shell", "-v", "0", "-c", code).stdout.strip() == "OP-7788: weekly tasking review"
+
+
 def test_invalid_input_answers_400_with_field_errors(server: CustosInstance, token: str) -> None:
     status, body, _ = call(server, "POST", "/api/v1/people/", token=token, body={"bcu": "central-east"})
     assert status == 400
@@ -137,6 +164,15 @@ def test_a_revoked_token_stops_working(server: CustosInstance) -> None:
     assert fresh not in listing
     server.custos("api_token", "demo_officer", "--revoke", fresh[:10])
     assert call(server, "GET", "/api/v1/people/", token=fresh)[0] == 401
+
+
+def test_a_leaver_from_hr_loses_the_api_at_once(server: CustosInstance, tmp_path: Any) -> None:
+    leaver_token = server.custos("api_token", "demo_iru", "--label", "leaver").stdout.strip()
+    assert call(server, "GET", "/api/v1/people/?limit=1", token=leaver_token)[0] == 200
+    hr = tmp_path / "leavers.csv"
+    hr.write_text("username,event,effective_date\ndemo_iru,leaver,2026-11-30\n", encoding="utf-8")
+    assert "leavers suspended: 1 (demo_iru)" in server.custos("import_hr", str(hr)).stdout
+    assert call(server, "GET", "/api/v1/people/?limit=1", token=leaver_token)[0] == 401
 
 
 def test_the_command_fails_cleanly_for_an_unknown_user(server: CustosInstance) -> None:

@@ -17,6 +17,7 @@ from custos.accounts.services import api_token_issue, api_token_revoke
 from custos.audit.models import AuditEvent, Verb
 from custos.audit.services import Actor
 from custos.crypto.tokens import TOKEN_PREFIX, token_digest
+from tests.mfa import mfa_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +26,7 @@ PEOPLE = "/api/v1/people/"
 
 def _api(token: str) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_X_CUSTOS_PURPOSE="OP-TOKENS: token tests")
     return client
 
 
@@ -39,7 +40,7 @@ def _run(*args: str) -> tuple[str, str]:
 
 
 def test_token_is_stored_only_as_a_keyed_digest(officer_a: User) -> None:
-    row, token = api_token_issue(actor=officer_a, owner=officer_a, label="Nightly report")
+    row, token = api_token_issue(actor=mfa_verified(officer_a), owner=officer_a, label="Nightly report")
     stored = ApiToken.objects.filter(pk=row.pk).values().get()
     assert all(token not in str(value) for value in stored.values())
     assert all(token[len(TOKEN_PREFIX) + 6 :] not in str(value) for value in stored.values())
@@ -48,7 +49,7 @@ def test_token_is_stored_only_as_a_keyed_digest(officer_a: User) -> None:
 
 
 def test_token_has_a_recognisable_prefix(officer_a: User) -> None:
-    row, token = api_token_issue(actor=officer_a, owner=officer_a, label="")
+    row, token = api_token_issue(actor=mfa_verified(officer_a), owner=officer_a, label="")
     assert token.startswith("cst_")
     assert len(token) > 40
     assert row.prefix == token[:10]
@@ -57,12 +58,12 @@ def test_token_has_a_recognisable_prefix(officer_a: User) -> None:
 
 
 def test_every_token_is_different(officer_a: User) -> None:
-    tokens = {api_token_issue(actor=officer_a, owner=officer_a, label="t")[1] for _ in range(5)}
+    tokens = {api_token_issue(actor=mfa_verified(officer_a), owner=officer_a, label="t")[1] for _ in range(5)}
     assert len(tokens) == 5
 
 
 def test_issuing_a_token_is_audited(officer_a: User) -> None:
-    row, _ = api_token_issue(actor=officer_a, owner=officer_a, label="t")
+    row, _ = api_token_issue(actor=mfa_verified(officer_a), owner=officer_a, label="t")
     event = AuditEvent.objects.get(verb=Verb.API_TOKEN_ISSUED)
     assert event.object_ref == f"api_token:{row.pk}"
     assert event.targets == [f"user:{officer_a.pk}"]
@@ -83,7 +84,7 @@ def test_an_account_that_cannot_use_the_service_gets_no_token(officer_a: User) -
 
 
 def test_token_authenticates_and_records_its_last_use(officer_a: User) -> None:
-    row, token = api_token_issue(actor=officer_a, owner=officer_a, label="t")
+    row, token = api_token_issue(actor=mfa_verified(officer_a), owner=officer_a, label="t")
     assert row.last_used_at is None
     assert _api(token).get(PEOPLE).status_code == 200
     row.refresh_from_db()
@@ -91,7 +92,7 @@ def test_token_authenticates_and_records_its_last_use(officer_a: User) -> None:
 
 
 def test_revoked_token_stops_working_at_once(officer_a: User) -> None:
-    row, token = api_token_issue(actor=officer_a, owner=officer_a, label="t")
+    row, token = api_token_issue(actor=mfa_verified(officer_a), owner=officer_a, label="t")
     client = _api(token)
     assert client.get(PEOPLE).status_code == 200
     api_token_revoke(actor=officer_a, token=row)
@@ -100,7 +101,7 @@ def test_revoked_token_stops_working_at_once(officer_a: User) -> None:
 
 
 def test_revocation_is_idempotent_and_audited_once(officer_a: User) -> None:
-    row, _ = api_token_issue(actor=officer_a, owner=officer_a, label="t")
+    row, _ = api_token_issue(actor=mfa_verified(officer_a), owner=officer_a, label="t")
     api_token_revoke(actor=officer_a, token=row)
     first = row.revoked_at
     api_token_revoke(actor=officer_a, token=row)
@@ -109,7 +110,7 @@ def test_revocation_is_idempotent_and_audited_once(officer_a: User) -> None:
 
 
 def test_only_the_owner_or_a_sysadmin_revokes(officer_a: User, officer_b: User, sysadmin: User) -> None:
-    row, _ = api_token_issue(actor=officer_a, owner=officer_a, label="t")
+    row, _ = api_token_issue(actor=mfa_verified(officer_a), owner=officer_a, label="t")
     with pytest.raises(PermissionDenied):
         api_token_revoke(actor=officer_b, token=row)
     assert row.is_active
@@ -242,7 +243,7 @@ def test_account_page_needs_a_label(officer_a: User, client_for: Callable[[User]
 
 
 def test_account_page_revokes_a_token(officer_a: User, client_for: Callable[[User], Client]) -> None:
-    row, token = api_token_issue(actor=officer_a, owner=officer_a, label="t")
+    row, token = api_token_issue(actor=mfa_verified(officer_a), owner=officer_a, label="t")
     client = client_for(officer_a)
     response = client.post(reverse("web:token_revoke", args=[row.pk]))
     assert response.status_code == 302
@@ -256,7 +257,7 @@ def test_account_page_revokes_a_token(officer_a: User, client_for: Callable[[Use
 def test_account_page_cannot_revoke_someone_elses_token(
     officer_a: User, officer_b: User, client_for: Callable[[User], Client]
 ) -> None:
-    row, token = api_token_issue(actor=officer_a, owner=officer_a, label="t")
+    row, token = api_token_issue(actor=mfa_verified(officer_a), owner=officer_a, label="t")
     response = client_for(officer_b).post(reverse("web:token_revoke", args=[row.pk]))
     assert response.status_code == 404
     row.refresh_from_db()
@@ -265,7 +266,7 @@ def test_account_page_cannot_revoke_someone_elses_token(
 
 
 def test_account_page_revokes_only_by_post(officer_a: User, client_for: Callable[[User], Client]) -> None:
-    row, _ = api_token_issue(actor=officer_a, owner=officer_a, label="t")
+    row, _ = api_token_issue(actor=mfa_verified(officer_a), owner=officer_a, label="t")
     assert client_for(officer_a).get(reverse("web:token_revoke", args=[row.pk])).status_code == 405
     row.refresh_from_db()
     assert row.is_active

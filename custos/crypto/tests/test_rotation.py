@@ -24,6 +24,7 @@ from custos.crypto.tokens import token_digest
 from custos.register.models import Person
 from custos.register.selectors import people_search_for
 from custos.register.tests.factories import a_person
+from tests.mfa import mfa_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -95,7 +96,7 @@ def test_rotation_rewraps_every_data_key_and_re_encrypts_no_field(key_file, offi
 
 def test_search_by_name_and_api_token_digests_survive_rotation(key_file, officer_a):
     person = a_person(officer_a, full_name="Ottoline Searchable")
-    _, token = api_token_issue(actor=officer_a, owner=officer_a, label="rotation test")
+    _, token = api_token_issue(actor=mfa_verified(officer_a), owner=officer_a, label="rotation test")
     digest_before = token_digest(token)
 
     kek_rotate(record=Events())

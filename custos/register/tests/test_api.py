@@ -23,23 +23,32 @@ from rest_framework.test import APIClient
 from custos.accounts.models import Role, User
 from custos.accounts.services import api_token_issue, api_token_revoke
 from custos.audit.models import AuditEvent, Verb
+from custos.register.api import PURPOSE_MISSING
 from custos.register.models import BCU, Gang, IntelligenceItem, Nomination, Person, Rubric
 from custos.register.services import gang_create, nomination_propose
 from custos.register.tests.factories import a_person, an_item
+from tests.mfa import mfa_verified
 
 pytestmark = pytest.mark.django_db
 
-ApiFor = Callable[[User], APIClient]
+ApiFor = Callable[..., APIClient]
+#: The purpose ``api_for`` clients declare by default.
+API_PURPOSE = "OP-API: testing the register's API"
 
 
 @pytest.fixture
 def api_for() -> ApiFor:
-    """An API client carrying a freshly issued token of ``user``."""
+    """An API client carrying a freshly issued token of ``user`` and, unless told otherwise, a purpose.
 
-    def make(user: User) -> APIClient:
-        _, token = api_token_issue(actor=user, owner=user, label="tests")
+    The purpose is a default header (``API_PURPOSE``); a request may send its own.
+    """
+
+    def make(user: User, *, purpose: str | None = API_PURPOSE) -> APIClient:
+        _, token = api_token_issue(actor=mfa_verified(user), owner=user, label="tests")
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        if purpose:
+            client.defaults["HTTP_X_CUSTOS_PURPOSE"] = purpose
         return client
 
     return make
@@ -119,7 +128,7 @@ def test_every_operation_refuses_a_request_without_a_token(method: str, name: st
 def test_every_operation_refuses_a_revoked_token(
     officer_a: User, method: str, name: str, kwargs: dict[str, Any]
 ) -> None:
-    row, token = api_token_issue(actor=officer_a, owner=officer_a, label="soon revoked")
+    row, token = api_token_issue(actor=mfa_verified(officer_a), owner=officer_a, label="soon revoked")
     api_token_revoke(actor=officer_a, token=row)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
@@ -267,7 +276,7 @@ def test_person_detail_in_scope_is_shown_and_logged(officer_a: User, person_a: P
     }
     event = _last(Verb.PERSON_CONSULTED)
     assert event.object_ref == person_a.ref
-    assert event.purpose == "api: person read"
+    assert event.purpose == API_PURPOSE
 
 
 def test_person_of_another_bcu_is_not_found(officer_b: User, person_a: Person, api_for: ApiFor) -> None:
@@ -337,10 +346,50 @@ def test_recording_a_person_takes_the_purpose_from_the_header(officer_a: User, a
 
 def test_recording_a_person_needs_a_purpose(officer_a: User, api_for: ApiFor) -> None:
     body = {"bcu": "central-east", "full_name": "Casey Sample", "purpose": "  "}
-    response = api_for(officer_a).post(_url("person-list"), body, format="json")
+    response = api_for(officer_a, purpose=None).post(_url("person-list"), body, format="json")
+    assert response.status_code == 400
+    assert "X-Custos-Purpose" in response.json()["purpose"][0]
+    assert not Person.objects.exists()
+
+
+PERSONAL_DATA_READS = [
+    ("nominal-list", {}),
+    ("nominal-detail", {"nomination_id": uuid.uuid4()}),
+    ("person-list", {}),
+    ("person-detail", {"person_id": uuid.uuid4()}),
+    ("intelligence-list", {}),
+    ("intelligence-detail", {"item_id": uuid.uuid4()}),
+]
+
+
+@pytest.mark.parametrize(("name", "kwargs"), PERSONAL_DATA_READS)
+def test_every_read_of_personal_data_needs_a_purpose(
+    officer_a: User, api_for: ApiFor, name: str, kwargs: dict[str, Any]
+) -> None:
+    before = AuditEvent.objects.count()
+    for client, headers in (
+        (api_for(officer_a, purpose=None), {}),
+        (api_for(officer_a), {"HTTP_X_CUSTOS_PURPOSE": " "}),
+    ):
+        response = client.get(_url(name, **kwargs), **headers)
+        assert response.status_code == 400
+        assert response.json() == {"purpose": [PURPOSE_MISSING]}
+    assert AuditEvent.objects.count() == before + 2  # the two tokens issued; nothing consulted
+
+
+def test_adding_intelligence_needs_a_purpose(officer_a: User, person_a: Person, api_for: ApiFor) -> None:
+    response = api_for(officer_a, purpose=None).post(
+        _url("intelligence-list"), _intelligence_body(person_a), format="json"
+    )
     assert response.status_code == 400
     assert "purpose" in response.json()
-    assert not Person.objects.exists()
+    assert IntelligenceItem.objects.filter(person=person_a).count() == 2
+
+
+def test_a_role_without_personal_data_is_refused_before_the_purpose_is_asked(auditor: User, api_for: ApiFor) -> None:
+    response = api_for(auditor, purpose=None).get(_url("person-list"))
+    assert response.status_code == 403
+    assert "personal data" in response.json()["detail"]
 
 
 def test_recording_a_person_reports_field_errors(officer_a: User, api_for: ApiFor) -> None:
@@ -474,10 +523,17 @@ def test_central_governance_may_read_but_not_add_intelligence(
 
 
 def test_a_gang_must_be_in_the_persons_bcu(
-    officer_a: User, spoc_a: User, officer_b: User, bcu_a: BCU, bcu_b: BCU, person_a: Person, api_for: ApiFor
+    officer_a: User,
+    spoc_a: User,
+    officer_b: User,
+    bcu_a: BCU,
+    bcu_b: BCU,
+    person_a: Person,
+    api_for: ApiFor,
+    make_user: Callable[..., User],
 ) -> None:
     review = timezone.localdate() + dt.timedelta(days=90)
-    spoc_b = User.objects.create(username="spoc_b", role=Role.BCU_SPOC, bcu_code=bcu_b.code)
+    spoc_b = make_user("spoc_b", Role.BCU_SPOC, bcu_b)
     theirs = gang_create(
         actor=spoc_b, bcu=bcu_b, name="North Crew", evidence_basis="Joint operation report", review_date=review
     )
@@ -510,7 +566,7 @@ def test_intelligence_list_in_scope_and_logged(
     event = _last(Verb.INTELLIGENCE_LISTED)
     assert event.targets == [person_a.ref]
     assert sorted(event.detail["items"]) == sorted(row["id"] for row in body["results"])
-    assert event.purpose == "api: intelligence list"
+    assert event.purpose == API_PURPOSE
 
 
 def test_intelligence_list_for_one_person(officer_a: User, person_a: Person, api_for: ApiFor) -> None:
@@ -625,7 +681,7 @@ def test_nominal_detail_in_scope_is_shown_and_logged(
     event = _last(Verb.NOMINATION_CONSULTED)
     assert event.object_ref == nomination_a.ref
     assert event.targets == [f"person:{nomination_a.person_id}"]
-    assert event.purpose == "api: nominal read"
+    assert event.purpose == API_PURPOSE
 
 
 def test_nominal_of_another_bcu_is_not_found(officer_b: User, nomination_a: Nomination, api_for: ApiFor) -> None:

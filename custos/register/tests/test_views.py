@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from custos.accounts.models import Role, User
+from custos.accounts.tests.helpers import TEST_PURPOSE
 from custos.audit.models import AuditEvent
 from custos.register import services
 from custos.register.models import BCU, Gang, IntelligenceItem, Nomination, Person, RagDecision
@@ -333,7 +334,7 @@ def test_viewing_a_person_records_a_consultation_with_its_purpose(officer_a: Use
     person = a_person(officer_a)
     client_for(officer_a).get(reverse("web:person", args=[person.pk]))
     event = AuditEvent.objects.filter(verb="person.consulted", object_ref=person.ref).get()
-    assert event.purpose == "web: person page"
+    assert event.purpose == TEST_PURPOSE.text == "OP-TEST: Testing the register's pages"
     assert event.actor_username == "officer_a"
 
 
@@ -342,7 +343,7 @@ def test_matrix_listing_is_logged(officer_a: User, spoc_a: User, client_for: Cli
     client_for(spoc_a).get(reverse("web:matrix"), {"band": "none"})
     event = AuditEvent.objects.filter(verb="matrix.listed").get()
     assert event.targets == [person.ref]
-    assert event.purpose == "web: matrix list"
+    assert event.purpose == TEST_PURPOSE.text
 
 
 # --- forms: success, validation and the rules of the register -------------------------------

@@ -97,5 +97,7 @@ class Command(BaseCommand):
             _, new_borough = Borough.objects.get_or_create(name=borough_name, defaults={"bcu": bcu})
             created += int(new_bcu) + int(new_borough)
         if created:
-            event_record(actor=SYSTEM, verb=Verb.SYSTEM_INITIALISED, detail={"reference_rows": created})
+            event_record(
+                actor=SYSTEM, verb=Verb.SYSTEM_INITIALISED, object_type="system", detail={"reference_rows": created}
+            )
         return created

@@ -1,0 +1,692 @@
+"""s.62 completeness: every URL and every command, classified by the events it must write, and proved.
+
+Two tables below say, for every URL pattern (by name and method) and every
+``custos`` management command, exactly which events one call writes, in
+order. The tests
+
+- fail if the URLconf or the commands hold anything the tables do not
+  classify (so whoever adds a URL or a command must say what it logs), or if
+  the tables name something that no longer exists;
+- make each call as the persona the table names, with the data it gives,
+  and compare the events written with the table: the same verbs, in the same
+  order, nothing more;
+- check every event carries who acted (id, username, role, and BCU for a
+  BCU-scoped role), what (verb, object type, object or target references),
+  why (the purpose, for a consultation) and, for a consultation, the BCU of
+  the people it names;
+- check that a method the table does not list for a URL writes nothing.
+
+A few calls cannot run here (they replace the database, rotate the key file
+or need a second factor typed from an authenticator): their entries name
+the test that proves their events instead, and the test checks that it
+exists. Commands that must run in a subprocess are proved by the ``cli``
+test at the end.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import io
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command, get_commands
+from django.db.models import Max
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from custos.accounts.models import BCU_SCOPED_ROLES, ApiToken, Role, User
+from custos.accounts.services import api_token_issue, user_suspend
+from custos.accounts.tests.helpers import with_purpose
+from custos.audit.models import AuditEvent, Verb
+from custos.audit.selectors import CONSULTATION_VERBS
+from custos.register import services
+from custos.register.models import BCU, IntelligenceItem, Nomination, Person
+from custos.register.tests.factories import a_person, an_item
+from tests.mfa import mfa_verified
+from tests.server import custos_instance
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_MATRIX = ROOT / "docs" / "examples" / "legacy-matrix.csv"
+API_PURPOSE = "OP-6200: Proving what the API logs"
+REASONS = "Two independent sources report serious violence and a knife."
+
+
+# --- the world the calls act on -----------------------------------------------------------------------
+
+
+@dataclass
+class World:
+    """Personas and records for every call in the tables."""
+
+    users: dict[str, User]
+    bcu: BCU
+    person: Person  # two independent items and a proposed nomination
+    proposed: Nomination
+    active: Nomination  # of another person, activated
+    fresh: Person  # two independent items, not nominated
+    item: IntelligenceItem
+    social: IntelligenceItem  # unverified social media
+    token: ApiToken  # officer A's
+    suspended: User  # an officer of BCU A, suspended by the system administrator
+
+    def user(self, persona: str) -> User:
+        return self.users[persona]
+
+
+@pytest.fixture
+def world(
+    officer_a: User,
+    analyst_a: User,
+    spoc_a: User,
+    central: User,
+    auditor: User,
+    sysadmin: User,
+    bcu_a: BCU,
+    make_user: Callable[..., User],
+) -> World:
+    def nominee(name: str) -> Person:
+        person = a_person(officer_a, full_name=name)
+        an_item(officer_a, person, source_reference="CAD 1")
+        an_item(officer_a, person, source_type="partner_agency", source_reference="YOS 2", criterion="weapon_knife")
+        return person
+
+    person = nominee("Completeness Person")
+    proposed = services.nomination_propose(actor=officer_a, person=person, reasons=REASONS)
+    other = nominee("Completeness Active")
+    active = services.nomination_propose(actor=officer_a, person=other, reasons=REASONS)
+    services.nomination_activate(actor=spoc_a, nomination=active, reasons="Confirmed on the evidence.")
+    social = an_item(
+        officer_a, person, source_type="social_media", source_reference="post 9", criterion="gang_association"
+    )
+    token, _ = api_token_issue(actor=mfa_verified(officer_a), owner=officer_a, label="to revoke")
+    suspended = make_user("suspended_a", Role.OFFICER, bcu_a)
+    user_suspend(actor=sysadmin, user=suspended)
+    users = {u.username: u for u in (officer_a, analyst_a, spoc_a, central, auditor, sysadmin)}
+    return World(
+        users=users,
+        bcu=bcu_a,
+        person=person,
+        proposed=proposed,
+        active=active,
+        fresh=nominee("Completeness Fresh"),
+        item=person.intelligence.filter(source_type="police").get(),
+        social=social,
+        token=token,
+        suspended=suspended,
+    )
+
+
+# --- the URL table ------------------------------------------------------------------------------------
+
+Data = Callable[[World], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Call:
+    """One call of a URL and the events it must write, in order."""
+
+    verbs: tuple[str, ...]
+    persona: str = "officer_a"
+    data: Data | None = None
+    signed_in: bool = True
+
+
+@dataclass(frozen=True)
+class Elsewhere:
+    """A call whose events are proved by another test (``path/to/test_x.py::test_name``)."""
+
+    verbs: tuple[str, ...]
+    proof: str
+
+
+@dataclass(frozen=True)
+class Url:
+    calls: dict[str, Call | Elsewhere]
+    kwargs: Callable[[World], dict[str, Any]] = field(default=lambda w: {})
+    api: bool = False
+
+
+def _date(name: str, when: dt.date) -> dict[str, str]:
+    return {f"{name}_0": str(when.day), f"{name}_1": str(when.month), f"{name}_2": str(when.year)}
+
+
+def _item_form(w: World) -> dict[str, Any]:
+    return {
+        "category": "suspected_offender",
+        "criterion": "serious_violence",
+        "summary": "Seen at Mare Street.",
+        "nature": "fact",
+        "source_type": "police",
+        "source_reference": "CAD 77",
+        "source_grade": "1",
+        "intel_grade": "B",
+        "handling": "P",
+        **_date("occurred_on", timezone.localdate() - dt.timedelta(days=5)),
+    }
+
+
+def _item_body(w: World) -> dict[str, Any]:
+    return {
+        "person": str(w.person.pk),
+        "category": "suspected_offender",
+        "occurred_on": (timezone.localdate() - dt.timedelta(days=5)).isoformat(),
+        "source_type": "police",
+        "source_reference": "CAD 78",
+        "source_grade": "1",
+        "intel_grade": "B",
+        "handling": "P",
+        "nature": "fact",
+        "criterion": "serious_violence",
+        "summary": "Seen at Mare Street.",
+    }
+
+
+PERSON = ("person.consulted",)
+
+#: Every URL, by name, and what each method writes. A method not listed must write nothing.
+URLS: dict[str, Url] = {
+    # The shell: signing in and out, the account page.
+    "web:home": Url({"GET": Call(())}),
+    "web:login": Url(
+        {
+            "GET": Call((), signed_in=False),
+            "POST": Call(
+                ("user.sign_in_failed",), signed_in=False, data=lambda w: {"username": "nobody", "password": "wrong"}
+            ),
+        }
+    ),
+    "web:logout": Url({"POST": Call(("user.signed_out",))}),
+    "web:profile": Url({"GET": Call(()), "POST": Call(("api_token.issued",), data=lambda w: {"label": "script"})}),
+    "web:token_revoke": Url({"POST": Call(("api_token.revoked",))}, kwargs=lambda w: {"token_id": w.token.pk}),
+    "web:mfa_setup": Url(
+        {
+            "GET": Call(()),
+            "POST": Elsewhere(
+                ("mfa.enrolled",), "custos/web/tests/test_access_security.py::test_enrolment_through_the_pages"
+            ),
+        }
+    ),
+    "web:mfa_verify": Url(
+        {
+            "GET": Call(()),
+            "POST": Elsewhere(
+                ("mfa.failed", "mfa.verified"),
+                "custos/web/tests/test_access_security.py::test_verification_through_the_pages_with_a_wrong_code_first",
+            ),
+        }
+    ),
+    # Access governance (staff accounts; no personal data of the register).
+    "web:purpose": Url(
+        {
+            "GET": Call(()),
+            "POST": Call(
+                ("purpose.declared",),
+                data=lambda w: {"reference": "OP-7001", "reason": "Briefing for the tasking meeting"},
+            ),
+        }
+    ),
+    "web:my_training": Url({"GET": Call(())}),
+    "web:training": Url({"GET": Call((), persona="central")}),
+    "web:training_add": Url(
+        {
+            "GET": Call((), persona="central"),
+            "POST": Call(
+                ("training.recorded",),
+                persona="central",
+                data=lambda w: {
+                    "course": "data_protection",
+                    "evidence_reference": "LMS 12",
+                    **_date("completed_on", timezone.localdate()),
+                },
+            ),
+        },
+        kwargs=lambda w: {"user_id": w.user("officer_a").pk},
+    ),
+    "web:recertification": Url(
+        {
+            "GET": Call((), persona="spoc_a"),
+            "POST": Call(
+                ("access.attested", "access.attested"),
+                persona="spoc_a",
+                data=lambda w: {f"user_{w.user(u).pk}": "keep" for u in ("officer_a", "analyst_a")},
+            ),
+        }
+    ),
+    "web:users": Url({"GET": Call((), persona="sysadmin")}),
+    "web:user_add": Url(
+        {
+            "GET": Call((), persona="sysadmin"),
+            "POST": Call(
+                ("user.created",),
+                persona="sysadmin",
+                data=lambda w: {
+                    "username": "newcomer",
+                    "role": "officer",
+                    "bcu_code": "central-east",
+                    "password": "a long passphrase for tests",
+                },
+            ),
+        }
+    ),
+    "web:user_suspend": Url(
+        {"POST": Call(("user.suspended",), persona="sysadmin")}, kwargs=lambda w: {"user_id": w.user("analyst_a").pk}
+    ),
+    "web:user_reinstate": Url(
+        {"POST": Call(("user.reinstated",), persona="sysadmin")}, kwargs=lambda w: {"user_id": w.suspended.pk}
+    ),
+    # The s.62 log itself: reading it is logged.
+    "web:audit_log": Url({"GET": Call(("audit.searched",), persona="auditor")}),
+    "web:audit_export": Url({"GET": Call(("audit.exported",), persona="auditor")}),
+    "web:audit_patterns": Url({"GET": Call(("audit.patterns_reviewed",), persona="auditor")}),
+    # The register on the web: every page of personal data is a consultation; every change its events.
+    "web:matrix": Url({"GET": Call(("matrix.listed",))}),
+    "web:people": Url(
+        {
+            "GET": Call(("people.listed",)),
+            "POST": Call(("people.searched",), data=lambda w: {"name": "Completeness Person"}),
+        }
+    ),
+    "web:person_add": Url(
+        {
+            "GET": Call(()),
+            "POST": Call(("person.created",), data=lambda w: {"bcu": str(w.bcu.pk), "full_name": "Added Person"}),
+        }
+    ),
+    "web:person": Url({"GET": Call(PERSON)}, kwargs=lambda w: {"person_id": w.person.pk}),
+    "web:intelligence_add": Url(
+        {"GET": Call(PERSON), "POST": Call((*PERSON, "intelligence.added", "score.computed"), data=_item_form)},
+        kwargs=lambda w: {"person_id": w.person.pk},
+    ),
+    "web:nominate": Url(
+        {"GET": Call(PERSON), "POST": Call((*PERSON, "nomination.proposed"), data=lambda w: {"reasons": REASONS})},
+        kwargs=lambda w: {"person_id": w.fresh.pk},
+    ),
+    "web:intelligence_verify": Url(
+        {
+            "GET": Call(("intelligence.consulted",), persona="analyst_a"),
+            "POST": Call(
+                ("intelligence.consulted", "intelligence.verified", "score.computed"),
+                persona="analyst_a",
+                data=lambda w: {"outcome": "verified", "reasons": "Checked against the account history."},
+            ),
+        },
+        kwargs=lambda w: {"item_id": w.social.pk},
+    ),
+    "web:nomination_activate": Url(
+        {
+            "GET": Call(PERSON, persona="spoc_a"),
+            "POST": Call(
+                (*PERSON, "nomination.activated"),
+                persona="spoc_a",
+                data=lambda w: {"reasons": "Confirmed on the evidence."},
+            ),
+        },
+        kwargs=lambda w: {"nomination_id": w.proposed.pk},
+    ),
+    "web:rag_decide": Url(
+        {
+            "GET": Call(PERSON, persona="spoc_a"),
+            "POST": Call(
+                (*PERSON, "rag.decided"),
+                persona="spoc_a",
+                data=lambda w: {"band": "amber", "reasons": "Recent violence; no weapon since."},
+            ),
+        },
+        kwargs=lambda w: {"nomination_id": w.active.pk},
+    ),
+    # The JSON API: the same rules.
+    "api:nominal-list": Url({"GET": Call(("matrix.listed",))}, api=True),
+    "api:nominal-detail": Url(
+        {"GET": Call(("nomination.consulted",))}, api=True, kwargs=lambda w: {"nomination_id": w.proposed.pk}
+    ),
+    "api:person-list": Url(
+        {
+            "GET": Call(("people.listed",)),
+            "POST": Call(("person.created",), data=lambda w: {"bcu": w.bcu.code, "full_name": "Api Person"}),
+        },
+        api=True,
+    ),
+    "api:person-detail": Url({"GET": Call(PERSON)}, api=True, kwargs=lambda w: {"person_id": w.person.pk}),
+    "api:intelligence-list": Url(
+        {
+            "GET": Call(("intelligence.listed",)),
+            "POST": Call(("intelligence.added", "score.computed"), data=_item_body),
+        },
+        api=True,
+    ),
+    "api:intelligence-detail": Url(
+        {"GET": Call(("intelligence.consulted",))}, api=True, kwargs=lambda w: {"item_id": w.item.pk}
+    ),
+    "api:openapi": Url({"GET": Call(())}, api=True),
+}
+
+
+def url_names() -> set[str]:
+    def walk(patterns: list[URLPattern | URLResolver], namespace: str = "") -> Iterator[str]:
+        for entry in patterns:
+            if isinstance(entry, URLResolver):
+                yield from walk(entry.url_patterns, entry.namespace or namespace)
+            else:
+                yield f"{namespace}:{entry.name}" if namespace else str(entry.name)
+
+    return set(walk(get_resolver().url_patterns))
+
+
+def test_every_url_is_classified() -> None:
+    names = url_names()
+    assert not names - URLS.keys(), f"classify these URLs in URLS (which events they write): {names - URLS.keys()}"
+    assert not URLS.keys() - names, f"these URLs no longer exist: {URLS.keys() - names}"
+
+
+# --- running a call -----------------------------------------------------------------------------------
+
+
+def _last_seq() -> int:
+    return AuditEvent.objects.aggregate(last=Max("seq"))["last"] or 0
+
+
+def _since(seq: int) -> list[AuditEvent]:
+    return list(AuditEvent.objects.filter(seq__gt=seq).order_by("seq"))
+
+
+def assert_well_formed(event: AuditEvent, actor: User | None) -> None:
+    """Who, what, why, and the BCU of the people consulted."""
+    label = f"{event.verb} (#{event.seq})"
+    if actor is not None and event.actor_id is not None:
+        assert event.actor_id == actor.pk, label
+        assert event.actor_username == actor.username, label
+        assert event.actor_role == actor.role, label
+        assert event.actor_bcu == (actor.bcu_code if actor.role in BCU_SCOPED_ROLES else ""), label
+    else:
+        assert event.actor_username.startswith("system:"), label
+        assert event.actor_role == "system", label
+    assert event.verb in Verb.values, label
+    assert event.object_type, label
+    if event.verb not in NO_REFERENCE:
+        assert event.object_ref or event.targets, f"{label} names nothing it was about"
+    if event.verb in CONSULTATION_VERBS:
+        assert event.purpose.strip(), f"{label} has no purpose"
+        if event.targets or event.object_ref.startswith("person:"):
+            assert "bcu" in event.detail or "target_bcus" in event.detail, f"{label} does not say whose BCU"
+
+
+#: Events about no one record: a failed sign-in (the name typed is not kept), the log's own readings, and
+#: whole-system ones (set-up, the close of a demo seeding run, whose people each have their own events).
+NO_REFERENCE = {
+    Verb.USER_SIGN_IN_FAILED,
+    Verb.AUDIT_SEARCHED,
+    Verb.AUDIT_PATTERNS_REVIEWED,
+    Verb.SYSTEM_INITIALISED,
+    Verb.DEMO_SEEDED,
+}
+
+CASES = [
+    pytest.param(name, method, call, id=f"{method} {name}")
+    for name, url in sorted(URLS.items())
+    for method, call in url.calls.items()
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "method", "call"), CASES)
+def test_each_call_writes_exactly_its_events(
+    name: str, method: str, call: Call | Elsewhere, world: World, client_for: Callable[[User], Client]
+) -> None:
+    if isinstance(call, Elsewhere):
+        _assert_proof_exists(call.proof)
+        return
+    url = URLS[name]
+    path = reverse(name, kwargs=url.kwargs(world))
+    data = call.data(world) if call.data else None
+    user = world.user(call.persona)
+    if url.api:
+        _, token = api_token_issue(actor=mfa_verified(user), owner=user, label="completeness")
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_X_CUSTOS_PURPOSE=API_PURPOSE)
+        before = _last_seq()
+        response = getattr(api, method.lower())(path, data, format="json")
+    else:
+        client = with_purpose(client_for(user)) if call.signed_in else Client()
+        before = _last_seq()
+        response = getattr(client, method.lower())(path, data or {})
+    assert response.status_code < 400 or (name == "web:login" and response.status_code == 200), (
+        f"{method} {path} -> {response.status_code}: {getattr(response, 'content', b'')[:300]!r}"
+    )
+    events = _since(before)
+    assert tuple(e.verb for e in events) == call.verbs, f"{method} {name}"
+    for event in events:
+        assert_well_formed(event, user if call.signed_in else None)
+
+
+def _assert_proof_exists(proof: str) -> None:
+    path, _, test = proof.partition("::")
+    module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
+    assert callable(getattr(module, test, None)), f"{proof} does not exist: prove these events somewhere"
+
+
+UNLISTED = [
+    pytest.param(name, method, id=f"{method} {name}")
+    for name, url in sorted(URLS.items())
+    for method in ("GET", "POST")
+    if method not in url.calls
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "method"), UNLISTED)
+def test_a_method_the_table_does_not_list_writes_nothing(
+    name: str, method: str, world: World, client_for: Callable[[User], Client]
+) -> None:
+    url = URLS[name]
+    first = next(iter(url.calls.values()))
+    persona = first.persona if isinstance(first, Call) else "officer_a"
+    user = world.user(persona)
+    path = reverse(name, kwargs=url.kwargs(world))
+    before = _last_seq()
+    if url.api:
+        _, token = api_token_issue(actor=mfa_verified(user), owner=user, label="completeness")
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_X_CUSTOS_PURPOSE=API_PURPOSE)
+        before = _last_seq()
+        getattr(api, method.lower())(path, {}, format="json")
+    else:
+        getattr(with_purpose(client_for(user)), method.lower())(path, {})
+    assert [e.verb for e in _since(before)] == []
+
+
+# --- the command table --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Expect:
+    """What a command's events must be: an exact sequence, or counts, a last verb and the only verbs allowed."""
+
+    exact: tuple[str, ...] | None = None
+    counts: Callable[[World], dict[str, int]] | None = None
+    last: str = ""
+    allowed: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Run:
+    """Run in this process with ``call_command``."""
+
+    args: Callable[[World], list[str]]
+    expect: Expect
+    fails: bool = False
+
+
+@dataclass(frozen=True)
+class Subprocess:
+    """Cannot run here (replaces the database, rewrites the key file): proved by ``test_commands_in_a_subprocess``."""
+
+    expect: Expect
+
+
+SEEDED = frozenset(
+    {
+        "user.created",  # the inactive account seed_demo_system, which decisions name when no SPOC exists
+        "gang.created",
+        "person.created",
+        "intelligence.added",
+        "score.computed",
+        "nomination.proposed",
+        "nomination.activated",
+        "rag.decided",
+        "demo.seeded",
+    }
+)
+IMPORTED = frozenset(
+    {"person.created", "intelligence.added", "score.computed", "nomination.proposed", "matrix.imported"}
+)
+
+COMMANDS: dict[str, Run | Subprocess | Elsewhere] = {
+    "seed_demo": Run(
+        lambda w: ["--people", "3", "--seed", "7", "--no-progress"],
+        Expect(counts=lambda w: {"person.created": 3, "demo.seeded": 1}, last="demo.seeded", allowed=SEEDED),
+    ),
+    "rescore": Run(
+        lambda w: ["--no-progress"],
+        Expect(counts=lambda w: {"score.computed": Person.objects.count()}, allowed=frozenset({"score.computed"})),
+    ),
+    "import_matrix": Run(
+        lambda w: [str(EXAMPLE_MATRIX), "--bcu", "central-east"],
+        Expect(last="matrix.imported", allowed=IMPORTED),
+    ),
+    "demo_users": Run(
+        lambda w: ["--password", "demo-password-for-tests-only"],
+        Expect(
+            counts=lambda w: {"user.created": len(Role), "mfa.enrolled": len(Role)},
+            allowed=frozenset({"user.created", "mfa.enrolled", "training.recorded"}),
+        ),
+    ),
+    "api_token": Run(lambda w: ["officer_a", "--label", "nightly export"], Expect(exact=("api_token.issued",))),
+    "audit_checkpoint": Run(lambda w: [], Expect(exact=())),
+    "audit_verify": Run(lambda w: [], Expect(exact=())),
+    "keys_status": Run(lambda w: [], Expect(exact=())),
+    "pkcs11_init": Run(lambda w: [], Expect(exact=()), fails=True),  # the local key file is in use: nothing to do
+    "init": Subprocess(Expect(exact=("system.initialised", "rubric.loaded"))),
+    "rotate_keys": Subprocess(Expect(last="keys.rotated", allowed=frozenset({"keys.rotated"}))),
+    "backup": Subprocess(Expect(exact=())),
+    "restore": Elsewhere(
+        ("data_key.shredded",),
+        "tests/cli/test_keys_backup.py::test_restoring_an_older_backup_keeps_later_erasures",
+    ),
+    "access_sweep": Elsewhere(
+        ("user.suspended",),
+        "custos/accounts/tests/test_governance.py::test_access_sweep_suspends_dormant_and_unattested_accounts",
+    ),
+    "import_hr": Elsewhere(
+        ("user.moved", "user.suspended"),
+        "custos/accounts/tests/test_governance.py::test_import_hr_suspends_leavers_and_moves_movers",
+    ),
+    "mfa_reset": Run(lambda w: ["officer_a"], Expect(exact=("mfa.reset",))),
+    "user_reinstate": Run(lambda w: [w.suspended.username], Expect(exact=("user.reinstated",))),
+}
+
+
+def custos_commands() -> set[str]:
+    return {name for name, app in get_commands().items() if app.startswith("custos.")}
+
+
+def test_every_command_is_classified() -> None:
+    commands = custos_commands()
+    assert not commands - COMMANDS.keys(), f"classify these commands in COMMANDS: {commands - COMMANDS.keys()}"
+    assert not COMMANDS.keys() - commands, f"these commands no longer exist: {COMMANDS.keys() - commands}"
+
+
+def check(verbs: list[str], expect: Expect, world: World | None, label: str) -> None:
+    if expect.exact is not None:
+        assert tuple(verbs) == expect.exact, label
+        return
+    assert verbs, f"{label} wrote no events"
+    if expect.allowed:
+        assert set(verbs) <= expect.allowed, f"{label} wrote {set(verbs) - expect.allowed}"
+    if expect.last:
+        assert verbs[-1] == expect.last, label
+    if expect.counts is not None and world is not None:
+        counted = Counter(verbs)
+        for verb, n in expect.counts(world).items():
+            assert counted[verb] == n, f"{label}: {counted[verb]} x {verb}, expected {n}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(n for n, c in COMMANDS.items() if isinstance(c, Run)))
+def test_each_command_writes_exactly_its_events(name: str, world: World) -> None:
+    spec = COMMANDS[name]
+    assert isinstance(spec, Run)
+    if name == "demo_users":
+        User.objects.filter(username__startswith="demo_").delete()
+    before = _last_seq()
+    out = io.StringIO()
+    if spec.fails:
+        with pytest.raises(CommandError):
+            call_command(name, *spec.args(world), stdout=out, stderr=out)
+    else:
+        call_command(name, *spec.args(world), stdout=out, stderr=out)
+    events = _since(before)
+    check([e.verb for e in events], spec.expect, world, name)
+    for event in events:
+        assert_well_formed(event, None)
+    if name == "import_matrix":
+        imported = events[-1]
+        assert Counter(e.verb for e in events)["person.created"] == imported.detail["people"]
+
+
+@pytest.mark.parametrize("name", sorted(n for n, c in COMMANDS.items() if isinstance(c, Elsewhere)))
+def test_commands_proved_elsewhere_are_proved(name: str) -> None:
+    spec = COMMANDS[name]
+    assert isinstance(spec, Elsewhere)
+    _assert_proof_exists(spec.proof)
+
+
+@pytest.mark.cli
+def test_commands_in_a_subprocess() -> None:
+    """``init``, ``rotate_keys`` and ``backup`` as an operator runs them, with the events read back."""
+    import pyrage
+
+    query = (
+        "import json; from custos.audit.models import AuditEvent as E; "
+        "print(json.dumps([[e.verb, e.actor_username, e.actor_role, e.object_type] "
+        "for e in E.objects.order_by('seq')]))"
+    )
+
+    def events(inst: Any) -> list[list[str]]:
+        import json
+
+        result = inst.custos("shell", "-v", "0", "-c", query)
+        value = json.loads(result.stdout.strip().splitlines()[-1])
+        assert isinstance(value, list)
+        return value
+
+    with custos_instance(demo_users=False) as inst:
+        after_init = events(inst)
+        spec = COMMANDS["init"]
+        assert isinstance(spec, Subprocess)
+        check([e[0] for e in after_init], spec.expect, None, "init")
+        assert all(e[1] == "system:init" and e[2] == "system" and e[3] for e in after_init), after_init
+        inst.custos("init")  # idempotent: nothing new to record
+        assert events(inst) == after_init
+
+        inst.custos("seed_demo", "--people", "2", "--seed", "1", "--no-progress")
+        before = len(events(inst))
+        inst.custos("rotate_keys")
+        rotated = events(inst)[before:]
+        spec = COMMANDS["rotate_keys"]
+        assert isinstance(spec, Subprocess)
+        check([e[0] for e in rotated], spec.expect, None, "rotate_keys")
+
+        before = len(events(inst))
+        recipient = str(pyrage.x25519.Identity.generate().to_public())
+        inst.custos("backup", str(inst.data_dir / "backup.age"), "--recipient", recipient)
+        spec = COMMANDS["backup"]
+        assert isinstance(spec, Subprocess)
+        check([e[0] for e in events(inst)[before:]], spec.expect, None, "backup")

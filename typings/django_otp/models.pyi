@@ -1,0 +1,29 @@
+import datetime as dt
+from typing import Any, TypeVar
+
+from django.db import models
+
+_M = TypeVar("_M", bound=models.Model)
+
+class DeviceManager(models.Manager[_M]):
+    def devices_for_user(self, user: Any, confirmed: bool | None = None) -> models.QuerySet[_M]: ...
+
+class Device(models.Model):
+    user: models.ForeignKey[Any, Any]
+    user_id: Any
+    name: models.CharField[str, str]
+    confirmed: models.BooleanField[bool, bool]
+    @property
+    def persistent_id(self) -> str: ...
+    def verify_is_allowed(self) -> tuple[bool, dict[str, Any] | None]: ...
+    def verify_token(self, token: Any) -> bool: ...
+
+class ThrottlingMixin(models.Model):
+    throttling_failure_timestamp: models.DateTimeField[dt.datetime | None, dt.datetime | None]
+    throttling_failure_count: models.PositiveIntegerField[int, int]
+    @property
+    def throttling_enabled(self) -> bool: ...
+    def verify_is_allowed(self) -> tuple[bool, dict[str, Any] | None]: ...
+    def throttle_reset(self, commit: bool = True) -> None: ...
+    def throttle_increment(self, commit: bool = True) -> None: ...
+    def get_throttle_factor(self) -> int: ...
