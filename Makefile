@@ -41,14 +41,16 @@ setup: $(STAMP) $(ASSETS)
 demo: setup
 	$(BIN)/custos init
 	$(BIN)/custos seed_demo --people 2000 --if-empty
+	$(BIN)/custos retention_sweep --no-progress
 	$(BIN)/custos demo_users
 	@echo "==> Serving Custos on http://127.0.0.1:8000 (Ctrl-C to stop)"
 	$(BIN)/custos runserver 127.0.0.1:8000
 
 # Machine prerequisites (Debian packages): chromium for the browser tests, age to
 # decrypt packages and backups as a recipient would, softhsm2 for the PKCS#11 key
-# provider tests, the PostgreSQL client tools for backup and restore.
-DEBIAN_PACKAGES := chromium age softhsm2 postgresql-client
+# provider tests, the PostgreSQL client tools for backup and restore, pango for
+# WeasyPrint (subject access responses as PDF).
+DEBIAN_PACKAGES := chromium age softhsm2 postgresql-client libpango-1.0-0 libpangoft2-1.0-0
 debian-packages:
 	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -86,6 +88,7 @@ lint: setup
 
 bench: setup
 	$(BIN)/python bench/run.py
+	BENCH_POSTGRES_URL=$(TEST_POSTGRES_URL) $(BIN)/python bench/lifecycle.py
 
 clean:
 	rm -rf $(VENV) node_modules build .mypy_cache .ruff_cache

@@ -14,18 +14,37 @@ from custos.accounts.models import Course, Role, TrainingRecord, User
 from custos.register.models import BCU
 
 
+@pytest.fixture(autouse=True)
+def _own_erasure_ledger(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Each test starts with an empty erasure ledger of its own (ADR 10)."""
+    settings.ERASURE_LEDGER_PATH = tmp_path_factory.mktemp("keys") / "erasure-ledger.jsonl"
+
+
 @pytest.fixture
 def reference_data(db: Any) -> None:
-    """12 BCUs, 32 boroughs and the default rubric, as ``custos init`` loads them."""
-    from custos.register.management.commands.init import Command
+    """12 BCUs, 32 boroughs, the default rubric, retention schedule and action policy, as ``custos init`` loads them."""
+    from custos.web.management.commands.init import Command
 
     cmd = Command()
     cmd._reference_data()
     from custos.audit.services import Actor
-    from custos.register.management.commands.init import default_rubric
     from custos.register.services import rubric_load
+    from custos.web.management.commands.init import default_rubric
 
     rubric_load(actor=Actor.system("test"), definition=default_rubric())
+    from custos.retention.services import schedule_ensure_default
+
+    schedule_ensure_default(actor=Actor.system("test"))
+    from custos.register.actions import action_policy_ensure_default
+
+    action_policy_ensure_default(actor=Actor.system("test"))
+
+
+@pytest.fixture(autouse=True)
+def erasure_ledger_per_test(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Each test its own erasure ledger: the file lives outside the database, so a test's rolled-back
+    erasures would otherwise stay in it and be "re-applied" by later tests."""
+    settings.ERASURE_LEDGER_PATH = tmp_path_factory.mktemp("ledger") / "erasure-ledger.jsonl"
 
 
 @pytest.fixture

@@ -17,7 +17,11 @@ import sys
 import time
 from pathlib import Path
 
+import django
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "custos.settings")
+django.setup()  # tests.server reads model enums
 
 from tests.server import custos_instance  # noqa: E402
 

@@ -50,6 +50,9 @@ def env_secret(name: str) -> str | None:
 DATA_DIR = Path(os.environ.get("CUSTOS_DATA_DIR") or BASE_DIR / "var").resolve()
 SECRET_KEY_PATH = DATA_DIR / "secret_key"
 KEY_FILE_PATH = Path(os.environ.get("CUSTOS_KEY_FILE") or DATA_DIR / "keys" / "kek.key")
+# The erasure ledger: kept with the key material, apart from database backups,
+# so a restored backup cannot bring an erased person back (ADR 10).
+ERASURE_LEDGER_PATH = Path(os.environ.get("CUSTOS_ERASURE_LEDGER") or KEY_FILE_PATH.parent / "erasure-ledger.jsonl")
 
 # Key provider: "local" (the key file, default) or "pkcs11" (an HSM token; docs/backup-and-restore.md).
 CUSTOS_KEY_PROVIDER = os.environ.get("CUSTOS_KEY_PROVIDER", "")  # empty means "local"
@@ -82,6 +85,8 @@ INSTALLED_APPS = [
     "custos.audit",
     "custos.accounts",
     "custos.register",
+    "custos.retention",
+    "custos.rights",
     "custos.web",
 ]
 

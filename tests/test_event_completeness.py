@@ -42,14 +42,17 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from custos.accounts.models import BCU_SCOPED_ROLES, ApiToken, Role, User
+from custos.accounts.models import BCU_SCOPED_ROLES, ApiToken, Notification, Role, User
 from custos.accounts.services import api_token_issue, user_suspend
 from custos.accounts.tests.helpers import with_purpose
 from custos.audit.models import AuditEvent, Verb
 from custos.audit.selectors import CONSULTATION_VERBS
+from custos.audit.services import Actor
 from custos.register import services
 from custos.register.models import BCU, IntelligenceItem, Nomination, Person
 from custos.register.tests.factories import a_person, an_item
+from custos.retention import services as retention_services
+from custos.retention.models import Restriction, Review
 from tests.mfa import mfa_verified
 from tests.server import custos_instance
 
@@ -109,7 +112,8 @@ def world(
     token, _ = api_token_issue(actor=mfa_verified(officer_a), owner=officer_a, label="to revoke")
     suspended = make_user("suspended_a", Role.OFFICER, bcu_a)
     user_suspend(actor=sysadmin, user=suspended)
-    users = {u.username: u for u in (officer_a, analyst_a, spoc_a, central, auditor, sysadmin)}
+    iru = make_user("iru", Role.IRU)
+    users = {u.username: u for u in (officer_a, analyst_a, spoc_a, central, auditor, sysadmin, iru)}
     return World(
         users=users,
         bcu=bcu_a,
@@ -189,7 +193,96 @@ def _item_body(w: World) -> dict[str, Any]:
     }
 
 
+def _action_form(w: World) -> dict[str, Any]:
+    return {
+        "kind": "mentoring",
+        "notes": "Referred to the mentoring scheme after the tasking meeting.",
+        **_date("taken_on", timezone.localdate()),
+    }
+
+
+def _review(w: World) -> Review:
+    """An open review of the person with a proposed nomination (opened by the system, before the call)."""
+    return retention_services.review_open(actor=Actor.system("test"), person=w.person)
+
+
+def _scheduled(w: World) -> Review:
+    """A review of the active nominal whose removal spoc_a decided: erasure scheduled, in its grace period."""
+    review = retention_services.review_open(actor=Actor.system("test"), person=w.active.person)
+    return retention_services.review_decide(actor=w.user("spoc_a"), review=review, decision="remove", reasons=REASONS)
+
+
+def _restriction(w: World) -> Restriction:
+    """A restriction of the fresh person that names central governance (so central sees them)."""
+    return retention_services.person_restrict(
+        actor=w.user("central"), person=w.fresh, ground="evidence", reasons=REASONS, roles=["central_governance"]
+    )
+
+
+def _after(make: Callable[[World], Any]) -> Callable[[World], dict[str, Any]]:
+    """No URL arguments, but ``make`` the records the page lists first (so its event names someone)."""
+
+    def kwargs(w: World) -> dict[str, Any]:
+        make(w)
+        return {}
+
+    return kwargs
+
+
+def _subject_request(w: World, kind: str = "access") -> Any:
+    """A data-subject request about the fresh person, logged by the IRU before the call."""
+    from custos.rights import services as rights_services
+
+    return rights_services.request_receive(
+        actor=w.user("iru"),
+        person=w.fresh,
+        kind=kind,
+        received_on=timezone.localdate(),
+        requester_name="A Requester",
+        requester_contact="By post",
+        identity_verification="Passport seen at the front counter.",
+    )
+
+
+def _request_of(kind: str) -> Callable[[World], dict[str, Any]]:
+    return lambda w: {"request_id": _subject_request(w, kind).pk}
+
+
+def _paused_request(w: World) -> dict[str, Any]:
+    from custos.rights import services as rights_services
+
+    request = _subject_request(w)
+    rights_services.request_pause(
+        actor=w.user("iru"), request=request, started_on=timezone.localdate(), reason="Which years do you mean?"
+    )
+    return {"request_id": request.pk}
+
+
+def _notice(w: World) -> dict[str, Any]:
+    """A rectification of the fresh person, whose data went to a council before: one notice to send."""
+    from django.db import transaction
+
+    from custos.audit.services import event_record
+    from custos.rights import services as rights_services
+
+    with transaction.atomic():
+        event_record(
+            actor=w.user("spoc_a"),
+            verb=Verb.NOTIFICATION_SENT,  # stands in for the sharing app's disclosure event
+            object_type="disclosure",
+            object_ref="disclosure:test",
+            targets=[w.fresh.ref],
+            recipients=["Hackney Council"],
+        )
+    request = _subject_request(w, "rectification")
+    rectification = rights_services.rectify(
+        actor=w.user("iru"), request=request, field="addresses", value=["1 New Road"], reasons="Moved in 2024."
+    )
+    return {"request_id": request.pk, "notice_id": rectification.notices.get().pk}
+
+
 PERSON = ("person.consulted",)
+REQUEST = ("request.consulted",)
 
 #: Every URL, by name, and what each method writes. A method not listed must write nothing.
 URLS: dict[str, Url] = {
@@ -341,6 +434,196 @@ URLS: dict[str, Url] = {
             ),
         },
         kwargs=lambda w: {"nomination_id": w.active.pk},
+    ),
+    "web:action_record": Url(
+        {
+            "GET": Call(PERSON),
+            "POST": Call((*PERSON, "action.recorded"), data=_action_form),
+        },
+        kwargs=lambda w: {"person_id": w.active.person_id},
+    ),
+    "web:action_policy": Url({"GET": Call(())}),
+    # Reviews and retention (custos.retention.views): the queue and a review are consultations.
+    "web:reviews": Url({"GET": Call(("review.listed",), persona="spoc_a")}, kwargs=_after(_review)),
+    "web:reviews_overdue": Url({"GET": Call((), persona="spoc_a")}),
+    "web:review": Url(
+        {
+            "GET": Call(("review.consulted",), persona="spoc_a"),
+            "POST": Call(
+                ("review.consulted", "review.decided"),
+                persona="spoc_a",
+                data=lambda w: {"decision": "keep", "reasons": "Still active; reviewed with the YOS."},
+            ),
+        },
+        kwargs=lambda w: {"review_id": _review(w).pk},
+    ),
+    "web:review_cancel": Url(
+        {
+            "GET": Call(("review.consulted",), persona="spoc_a"),
+            "POST": Call(
+                ("review.consulted", "removal.cancelled"),
+                persona="spoc_a",
+                data=lambda w: {"reasons": "New intelligence links him to a live case."},
+            ),
+        },
+        kwargs=lambda w: {"review_id": _scheduled(w).pk},
+    ),
+    "web:review_erase_now": Url(
+        {
+            "GET": Call(("review.consulted",), persona="central"),
+            "POST": Call(
+                ("review.consulted", "person.erased"),
+                persona="central",
+                data=lambda w: {"reasons": "The subject's solicitor asked; the DPO agreed."},
+            ),
+        },
+        kwargs=lambda w: {"review_id": _scheduled(w).pk},
+    ),
+    "web:retention_schedule": Url({"GET": Call(())}),
+    "web:review_open": Url(
+        {
+            "GET": Call(PERSON, persona="spoc_a"),
+            "POST": Call((*PERSON, "review.opened", "notification.sent"), persona="spoc_a"),
+        },
+        kwargs=lambda w: {"person_id": w.fresh.pk},
+    ),
+    "web:restrictions": Url({"GET": Call(("people.listed",), persona="central")}, kwargs=_after(_restriction)),
+    "web:restriction_lift": Url(
+        {
+            "GET": Call(PERSON, persona="central"),
+            "POST": Call(
+                (*PERSON, "person.unrestricted"),
+                persona="central",
+                data=lambda w: {"reasons": "The evidence is no longer needed for the trial."},
+            ),
+        },
+        kwargs=lambda w: {"restriction_id": _restriction(w).pk},
+    ),
+    # The task list: the user's own notices (no personal data); marking one done is not audited.
+    "web:tasks": Url({"GET": Call(())}),
+    "web:task_done": Url(
+        {"POST": Call(())},
+        kwargs=lambda w: {
+            "notification_id": Notification.objects.create(
+                recipient=w.user("officer_a"), kind="test", message="A notice for the test."
+            ).pk
+        },
+    ),
+    # Data-subject requests (custos.rights.views): a request read, or a package compiled, is a consultation.
+    "web:requests": Url({"GET": Call(REQUEST, persona="iru")}, kwargs=_after(_subject_request)),
+    "web:request_new": Url(
+        {
+            "GET": Call((), persona="iru"),
+            "POST": Call(
+                ("person.consulted", "request.received"),
+                persona="iru",
+                data=lambda w: {
+                    "person": w.fresh.short_ref,
+                    "kind": "access",
+                    **_date("received_on", timezone.localdate()),
+                    "requester_name": "A Requester",
+                    "requester_contact": "By post",
+                    "identity_verification": "Passport seen at the front counter.",
+                },
+            ),
+        }
+    ),
+    "web:request_find_person": Url(
+        {
+            "GET": Call((), persona="iru"),
+            "POST": Call(("people.searched",), persona="iru", data=lambda w: {"name": "Completeness Fresh"}),
+        }
+    ),
+    "web:request": Url({"GET": Call(REQUEST, persona="iru")}, kwargs=_request_of("access")),
+    "web:request_pause": Url(
+        {
+            "GET": Call(REQUEST, persona="iru"),
+            "POST": Call(
+                ("request.clock_changed",),
+                persona="iru",
+                data=lambda w: {**_date("started_on", timezone.localdate()), "reason": "Which years do you mean?"},
+            ),
+        },
+        kwargs=_request_of("access"),
+    ),
+    "web:request_resume": Url(
+        {
+            "GET": Call(REQUEST, persona="iru"),
+            "POST": Call(
+                ("request.clock_changed",), persona="iru", data=lambda w: _date("ended_on", timezone.localdate())
+            ),
+        },
+        kwargs=_paused_request,
+    ),
+    "web:request_extend": Url(
+        {
+            "GET": Call(REQUEST, persona="iru"),
+            "POST": Call(
+                ("request.clock_changed",),
+                persona="iru",
+                data=lambda w: {
+                    "months": "1",
+                    **_date("notice_on", timezone.localdate()),
+                    "reasons": "Records held in three BCUs.",
+                },
+            ),
+        },
+        kwargs=_request_of("access"),
+    ),
+    "web:request_package": Url({"GET": Call(("sar.compiled",), persona="iru")}, kwargs=_request_of("access")),
+    "web:request_withhold": Url(
+        {
+            "POST": Call(
+                ("sar.withheld",),
+                persona="iru",
+                data=lambda w: {"part": "section:disclosures", "ground": "inquiry", "reason": "A live inquiry."},
+            )
+        },
+        kwargs=_request_of("access"),
+    ),
+    "web:request_download": Url(
+        {"GET": Call(("sar.compiled",), persona="iru")},
+        kwargs=lambda w: {"request_id": _subject_request(w).pk, "fmt": "pdf"},
+    ),
+    "web:request_respond": Url(
+        {"GET": Call(REQUEST, persona="iru"), "POST": Call(("sar.responded",), persona="iru")},
+        kwargs=_request_of("access"),
+    ),
+    "web:request_rectify": Url(
+        {
+            "GET": Call(REQUEST, persona="iru"),
+            "POST": Call(
+                ("person.rectified",),
+                persona="iru",
+                data=lambda w: {"field": "aliases", "value": "Fresh\nFreshy", "reasons": "Known by these names."},
+            ),
+        },
+        kwargs=_request_of("rectification"),
+    ),
+    "web:request_notice_sent": Url({"POST": Call(("rectification.notified",), persona="iru")}, kwargs=_notice),
+    "web:request_erasure": Url(
+        {"GET": Call(REQUEST, persona="iru"), "POST": Call(("review.opened", "notification.sent"), persona="iru")},
+        kwargs=_request_of("erasure"),
+    ),
+    "web:request_restriction": Url(
+        {
+            "GET": Call(REQUEST, persona="iru"),
+            "POST": Call(
+                ("person.restricted",), persona="iru", data=lambda w: {"reasons": "The subject contests the items."}
+            ),
+        },
+        kwargs=_request_of("restriction"),
+    ),
+    "web:request_close": Url(
+        {
+            "GET": Call(REQUEST, persona="iru"),
+            "POST": Call(
+                ("request.closed",),
+                persona="iru",
+                data=lambda w: {"outcome": "refused", "reasons": "Manifestly unfounded (s.53)."},
+            ),
+        },
+        kwargs=_request_of("erasure"),
     ),
     # The JSON API: the same rules.
     "api:nominal-list": Url({"GET": Call(("matrix.listed",))}, api=True),
@@ -573,13 +856,28 @@ COMMANDS: dict[str, Run | Subprocess | Elsewhere] = {
     "audit_verify": Run(lambda w: [], Expect(exact=())),
     "keys_status": Run(lambda w: [], Expect(exact=())),
     "pkcs11_init": Run(lambda w: [], Expect(exact=()), fails=True),  # the local key file is in use: nothing to do
-    "init": Subprocess(Expect(exact=("system.initialised", "rubric.loaded"))),
+    "init": Subprocess(
+        Expect(
+            exact=(
+                "system.initialised",
+                "rubric.loaded",
+                "retention_schedule.loaded",
+                "action_kinds.loaded",
+                "action_policy.loaded",
+            )
+        )
+    ),
+    "action_policy": Run(lambda w: [], Expect(exact=())),
     "rotate_keys": Subprocess(Expect(last="keys.rotated", allowed=frozenset({"keys.rotated"}))),
     "backup": Subprocess(Expect(exact=())),
     "restore": Elsewhere(
         ("data_key.shredded",),
         "tests/cli/test_keys_backup.py::test_restoring_an_older_backup_keeps_later_erasures",
     ),
+    # nothing due in the test world: only the run itself is recorded
+    "retention_sweep": Run(lambda w: ["--no-progress"], Expect(exact=("retention.swept",))),
+    "retention_schedule": Run(lambda w: [], Expect(exact=())),
+    "erasure_ledger": Run(lambda w: ["--reapply"], Expect(exact=())),
     "access_sweep": Elsewhere(
         ("user.suspended",),
         "custos/accounts/tests/test_governance.py::test_access_sweep_suspends_dormant_and_unattested_accounts",

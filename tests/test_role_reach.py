@@ -25,9 +25,12 @@ from rest_framework.test import APIClient
 from custos.accounts.models import Role, User
 from custos.accounts.services import api_token_issue, user_suspend
 from custos.accounts.tests.helpers import with_purpose
+from custos.audit.services import Actor
 from custos.register import services
 from custos.register.models import BCU
 from custos.register.tests.factories import a_person, an_item
+from custos.retention import services as retention_services
+from custos.rights.services import request_receive
 from tests.mfa import mfa_verified
 
 pytestmark = pytest.mark.django_db
@@ -61,6 +64,8 @@ TABLE: dict[str, str] = {
     "propose a nomination (form)": "ok ok ok 403 403 403 403 403 404 403 signin signin",
     "activate a nomination (form)": "403 403 ok ok 403 403 403 403 404 403 signin signin",
     "decide a RAG band (form)": "403 403 ok ok 403 403 403 403 404 403 signin signin",
+    "record an action (form)": "ok ok ok ok 403 403 403 403 404 403 signin signin",
+    "action policy (web)": "ok ok ok ok ok ok ok ok ok ok signin signin",
     "API: people list": "ok ok ok ok ok ok 403 403 ok 403 401 401",
     "API: person": "ok ok ok ok ok ok 403 403 404 403 401 401",
     "API: matrix": "ok ok ok ok ok ok 403 403 ok 403 401 401",
@@ -69,6 +74,17 @@ TABLE: dict[str, str] = {
     "recertification": "403 403 ok ok 403 403 403 403 403 403 signin signin",
     "user management": "403 403 403 403 403 403 403 ok 403 403 signin signin",
     "audit log (web)": "403 403 403 ok 403 ok ok 403 403 403 signin signin",
+    "review queue (web)": "403 403 ok ok 403 ok 403 403 403 403 signin signin",
+    "review page (web)": "403 403 ok ok 403 ok 403 403 403 403 signin signin",
+    "overdue reviews (web)": "403 403 ok ok 403 ok 403 403 403 403 signin signin",
+    "open a review (form)": "403 403 ok ok ok ok 403 403 403 403 signin signin",
+    "retention schedule (web)": "ok ok ok ok ok ok 403 403 ok 403 signin signin",
+    "restrictions (web)": "403 403 403 ok 403 ok 403 403 403 403 signin signin",
+    "task list (web)": "ok ok ok ok ok ok ok ok ok ok signin signin",
+    "data-subject requests (web)": "403 403 403 ok ok ok 403 403 403 403 signin signin",
+    "a data-subject request (web)": "403 403 403 ok ok ok 403 403 403 403 signin signin",
+    "log a data-subject request (form)": "403 403 403 403 ok 403 403 403 403 403 signin signin",
+    "subject access package (web)": "403 403 403 403 ok 403 403 403 403 403 signin signin",
 }
 
 #: How README.md writes each outcome.
@@ -140,7 +156,24 @@ def world(make_user: Callable[..., User], bcu_a: BCU, bcu_b: BCU) -> dict[str, A
         "untrained": make_user("untrained", Role.OFFICER, bcu_a, trained=False),
         "suspended": make_user("suspended", Role.OFFICER, bcu_a),
     }
-    return {"person": person, "item": social, "nomination": nomination, "users": users}
+    review = retention_services.review_open(actor=Actor.system("reach"), person=person)
+    subject_request = request_receive(
+        actor=users["iru"],
+        person=person,
+        kind="access",
+        received_on=review.opened_at.date(),
+        requester_name="A Requester",
+        requester_contact="By post",
+        identity_verification="Passport seen at the front counter.",
+    )
+    return {
+        "person": person,
+        "item": social,
+        "nomination": nomination,
+        "review": review,
+        "request": subject_request,
+        "users": users,
+    }
 
 
 def _paths(world: dict[str, Any]) -> dict[str, str]:
@@ -156,6 +189,8 @@ def _paths(world: dict[str, Any]) -> dict[str, str]:
         "propose a nomination (form)": reverse("web:nominate", args=[person]),
         "activate a nomination (form)": reverse("web:nomination_activate", args=[nomination]),
         "decide a RAG band (form)": reverse("web:rag_decide", args=[nomination]),
+        "record an action (form)": reverse("web:action_record", args=[person]),
+        "action policy (web)": reverse("web:action_policy"),
         "API: people list": reverse("api:person-list"),
         "API: person": reverse("api:person-detail", args=[person]),
         "API: matrix": reverse("api:nominal-list"),
@@ -164,6 +199,17 @@ def _paths(world: dict[str, Any]) -> dict[str, str]:
         "recertification": reverse("web:recertification"),
         "user management": reverse("web:users"),
         "audit log (web)": reverse("web:audit_log"),
+        "review queue (web)": reverse("web:reviews"),
+        "review page (web)": reverse("web:review", args=[world["review"].pk]),
+        "overdue reviews (web)": reverse("web:reviews_overdue"),
+        "open a review (form)": reverse("web:review_open", args=[person]),
+        "retention schedule (web)": reverse("web:retention_schedule"),
+        "restrictions (web)": reverse("web:restrictions"),
+        "task list (web)": reverse("web:tasks"),
+        "data-subject requests (web)": reverse("web:requests"),
+        "a data-subject request (web)": reverse("web:request", args=[world["request"].pk]),
+        "log a data-subject request (form)": reverse("web:request_new"),
+        "subject access package (web)": reverse("web:request_package", args=[world["request"].pk]),
     }
 
 

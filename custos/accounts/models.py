@@ -231,3 +231,25 @@ class TotpDevice(ThrottlingMixin, Device):
 
 
 _THROTTLE_FIELDS = ("throttling_failure_timestamp", "throttling_failure_count")
+
+
+class Notification(models.Model):
+    """A task or notice for one user: never personal data, only counts and links.
+
+    The retention sweep tells a BCU's SPOC about new reviews; escalations go
+    to central governance. Shown on the user's task list until marked done.
+    """
+
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=40)
+    message = models.CharField(max_length=300)
+    link = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["recipient", "done_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.recipient_id}"

@@ -17,6 +17,7 @@ from custos.accounts.models import (
     ApiToken,
     Attestation,
     Course,
+    Notification,
     Role,
     Suspension,
     TrainingRecord,
@@ -401,3 +402,50 @@ def purpose_declare(*, actor: User, reference: str, reason: str) -> DeclaredPurp
         detail={"reference": purpose.reference},
     )
     return purpose
+
+
+def notify(
+    *,
+    actor: User | Actor,
+    role: str,
+    kind: str,
+    message: str,
+    link: str = "",
+    bcu_code: str | None = None,
+) -> list[Notification]:
+    """Put a notice on the task list of every active user with ``role`` (in ``bcu_code`` if given).
+
+    ``message`` must hold no personal data: counts and references only. An
+    open notice of the same kind and link is replaced, not repeated.
+    Records ``notification.sent`` with how many were told.
+    """
+    users = User.objects.filter(role=role, is_active=True)
+    if bcu_code is not None:
+        users = users.filter(bcu_code=bcu_code)
+    recipients = list(users)
+    with transaction.atomic():
+        Notification.objects.filter(recipient__in=recipients, kind=kind, link=link, done_at__isnull=True).update(
+            done_at=timezone.now()
+        )
+        made = Notification.objects.bulk_create(
+            [Notification(recipient=user, kind=kind, message=message, link=link) for user in recipients]
+        )
+        event_record(
+            actor=actor,
+            verb=Verb.NOTIFICATION_SENT,
+            object_type="notification",
+            object_ref=f"notification:{kind}",
+            targets=[_user_ref(user) for user in recipients],
+            detail={"kind": kind, "role": role, "bcu": bcu_code or "", "recipients": len(recipients)},
+        )
+    return made
+
+
+def notification_done(*, actor: User, notification: Notification) -> Notification:
+    """Mark one of the actor's own notices done."""
+    if notification.recipient_id != actor.pk:
+        raise PermissionDenied("This notice is not yours.")
+    if notification.done_at is None:
+        notification.done_at = timezone.now()
+        notification.save(update_fields=["done_at"])
+    return notification

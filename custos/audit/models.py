@@ -58,6 +58,35 @@ class Verb(models.TextChoices):
     AUDIT_SEARCHED = "audit.searched", "Audit log searched"
     AUDIT_EXPORTED = "audit.exported", "Audit log exported"
     AUDIT_PATTERNS_REVIEWED = "audit.patterns_reviewed", "Suspicious-patterns report viewed"
+    # Lifecycle: reviews, retention, erasure, restriction (custos.retention)
+    RETENTION_SCHEDULE_LOADED = "retention_schedule.loaded", "Retention schedule loaded"
+    RETENTION_SWEPT = "retention.swept", "Retention sweep run"
+    REVIEW_OPENED = "review.opened", "Review opened"
+    REVIEW_ESCALATED = "review.escalated", "Overdue review escalated to central governance"
+    REVIEW_DECIDED = "review.decided", "Review decided"
+    REVIEWS_LISTED = "review.listed", "Review queue consulted"
+    REVIEW_CONSULTED = "review.consulted", "Review consulted"
+    REMOVAL_CANCELLED = "removal.cancelled", "Scheduled erasure cancelled"
+    PERSON_ERASED = "person.erased", "Person erased (data key shredded, records deleted)"
+    ERASURE_REAPPLIED = "erasure.reapplied", "Erasure re-applied from the erasure ledger"
+    PERSON_RESTRICTED = "person.restricted", "Processing restricted (s.47)"
+    PERSON_UNRESTRICTED = "person.unrestricted", "Restriction lifted"
+    NOTIFICATION_SENT = "notification.sent", "Notification sent"
+    # Proportionate actions (custos.register)
+    ACTION_RECORDED = "action.recorded", "Proportionate action recorded"
+    ACTION_REFUSED = "action.refused", "Action refused by the proportionality policy"
+    ACTION_KINDS_LOADED = "action_kinds.loaded", "Action kinds loaded (reference data)"
+    ACTION_POLICY_LOADED = "action_policy.loaded", "Action policy loaded"
+    # Data-subject rights (custos.rights)
+    REQUEST_RECEIVED = "request.received", "Data-subject request received"
+    REQUEST_CLOCK_CHANGED = "request.clock_changed", "Request clock paused, resumed or extended"
+    REQUEST_CLOSED = "request.closed", "Data-subject request closed"
+    REQUEST_CONSULTED = "request.consulted", "Data-subject request consulted"
+    SAR_COMPILED = "sar.compiled", "Subject access response compiled"
+    SAR_WITHHELD = "sar.withheld", "Part of a subject access response withheld (s.45(4))"
+    SAR_RESPONDED = "sar.responded", "Subject access response sent"
+    PERSON_RECTIFIED = "person.rectified", "Personal data rectified"
+    RECTIFICATION_NOTIFIED = "rectification.notified", "Recipient notified of a rectification"
 
 
 class AuditEvent(models.Model):

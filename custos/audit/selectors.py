@@ -50,6 +50,10 @@ CONSULTATION_VERBS: frozenset[str] = frozenset(
         Verb.INTELLIGENCE_CONSULTED,
         Verb.INTELLIGENCE_LISTED,
         Verb.NOMINATION_CONSULTED,
+        Verb.REVIEWS_LISTED,
+        Verb.REVIEW_CONSULTED,
+        Verb.REQUEST_CONSULTED,
+        Verb.SAR_COMPILED,
     }
 )
 

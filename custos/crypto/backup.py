@@ -52,6 +52,7 @@ from typing import Any
 import pyrage  # type: ignore[import-untyped]
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from custos.crypto.envelope import _context, clear_cache
@@ -63,6 +64,11 @@ MANIFEST = "manifest.json"
 SQLITE_MEMBER = "database.sqlite3"
 POSTGRES_MEMBER = "database.pgdump"
 _CHUNK = 1024 * 1024
+
+
+#: Sent after a restore has replaced the database, before it is verified; receivers
+#: return a short message for the operator (or None) and may raise to fail the restore.
+database_restored = Signal()
 
 
 class BackupError(RuntimeError):
@@ -505,6 +511,7 @@ class RestoreReport:
     chain: ChainCheck | None = None
     data_keys: DataKeyCheck | None = None
     erasures_reapplied: list[uuid.UUID] = field(default_factory=list)
+    after_restore: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -583,6 +590,9 @@ def backup_restore(
         erased = shredded_key_ids() if force else []
         database_restore(opened, force=force)
     report.erasures_reapplied = erasures_reapply(erased, record=record_erasures)
+    # Higher layers re-apply what they keep outside the database (the erasure ledger, ADR 10).
+    # A receiver that raises stops the restore command with its message, before anything serves.
+    report.after_restore = [str(message) for _, message in database_restored.send(sender=backup_restore) if message]
     report.chain = verify_chain()
     report.data_keys = data_keys_verify()
     return report

@@ -142,5 +142,13 @@ def shred(owner: Any) -> None:
     DataKey.objects.filter(pk=data_key_id).update(wrapped=None, shredded_at=timezone.now())
 
 
+def shred_many(key_ids: Iterable[uuid.UUID]) -> int:
+    """Destroy many data keys at once (see ``shred``); returns how many were live."""
+    ids = list(key_ids)
+    for key_id in ids:
+        _cache.drop(key_id)
+    return DataKey.objects.filter(pk__in=ids, wrapped__isnull=False).update(wrapped=None, shredded_at=timezone.now())
+
+
 def clear_cache() -> None:
     _cache.clear()

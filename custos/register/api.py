@@ -50,7 +50,7 @@ from rest_framework.views import APIView, exception_handler, set_rollback
 from custos.accounts.models import User
 from custos.accounts.selectors import TrainingRequired
 from custos.audit.services import UNAVAILABLE_MESSAGE, AuditUnavailable
-from custos.register import policies, selectors, services
+from custos.register import actions, policies, selectors, services
 from custos.register.models import Gang
 from custos.register.serializers import (
     ErrorOutputSerializer,
@@ -361,15 +361,15 @@ class PersonDetailApi(ApiView):
         responses={200: PersonDetailOutputSerializer, **_errors(401, 403, 404)},
     )
     def get(self, request: Request, person_id: uuid.UUID) -> Response:
-        """One person's record, the categories they are recorded in and their current score.
+        """One person's record, the categories they are recorded in, their current score and the actions taken.
 
         404 unless the person is within your reach. Protected characteristics
         are ``null`` unless your role may see them. Logs ``person.consulted``.
         """
-        detail = selectors.person_detail_for(
-            viewer=viewer_of(request), person_id=person_id, purpose=purpose_of(request)
-        )
-        return Response(PersonDetailOutputSerializer(detail).data)
+        viewer = viewer_of(request)
+        detail = selectors.person_detail_for(viewer=viewer, person_id=person_id, purpose=purpose_of(request))
+        taken = actions.actions_for(viewer=viewer, person=detail.person)
+        return Response(PersonDetailOutputSerializer(detail, context={"actions": taken}).data)
 
 
 # Intelligence --------------------------------------------------------------------------------------------------------

@@ -53,6 +53,7 @@ from custos.register.services import (
     corroborating_sources,
     scoring_inputs,
 )
+from custos.register.signals import person_changed
 
 
 @dataclass
@@ -155,6 +156,7 @@ def bundles_write(
         people = [bundle.person for bundle in bundles]
         Person.objects.bulk_create(people)
         PersonIndex.objects.bulk_create([entry for person in people for entry in _index_entries(person)])
+        person_changed.send(sender=Person, people=people, created=True)
         items = [item for bundle in bundles for item in bundle.items]
         IntelligenceItem.objects.bulk_create(items)
         scores = [_score_for(bundle, rubric, today) for bundle in bundles]

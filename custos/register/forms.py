@@ -9,7 +9,7 @@ never feed a score.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -18,6 +18,7 @@ from django.db.models import QuerySet
 from custos.govuk.forms import GovukDateField, GovukFormMixin
 from custos.register.models import (
     BCU,
+    ActionKind,
     Band,
     Borough,
     Category,
@@ -326,3 +327,33 @@ class RagDecisionForm(GovukFormMixin, forms.Form):
         help_text="Say why, especially where your decision differs from the recommended band.",
         error_messages={"required": "Give reasons."},
     )
+
+
+class ActionForm(GovukFormMixin, forms.Form):
+    """An action taken about a person. Which kinds the policy allows is the service's to say.
+
+    ``kinds`` are every kind of action in use, allowed ones first: the page
+    offers only those the policy allows, and a kind it refuses is refused,
+    with the reason, by ``actions.action_record``.
+    """
+
+    kind = forms.ChoiceField(
+        label="Kind of action",
+        widget=forms.RadioSelect,
+        error_messages=_choose("kind of action"),
+    )
+    taken_on = GovukDateField(
+        label="Date the action was taken",
+        help_text="For example, 27 3 2026",
+        error_messages={"required": "Enter the date the action was taken."},
+    )
+    notes = forms.CharField(
+        label="What was done and why",
+        widget=_off(forms.Textarea(attrs={"rows": 5})),
+        help_text="Where the policy puts a condition on this kind of action, say how it is met.",
+        error_messages={"required": "Say what was done and why."},
+    )
+
+    def __init__(self, *args: Any, kinds: Sequence[ActionKind], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [(k.code, k.label) for k in kinds]  # type: ignore[attr-defined]

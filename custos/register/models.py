@@ -126,6 +126,11 @@ class Person(models.Model):
     gender = EncryptedTextField(null=True)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    # Restriction of processing (DPA 2018 s.47): while set, the person is hidden
+    # from every role not named in ``restricted_to`` (",dpo,iru," form) and
+    # nothing about them may change. Set and cleared by custos.retention only.
+    restricted_at = models.DateTimeField(null=True, blank=True)
+    restricted_to = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["created_at"]
@@ -142,6 +147,14 @@ class Person(models.Model):
     @property
     def short_ref(self) -> str:
         return "P-" + self.pk.hex[:8].upper()
+
+    @property
+    def is_restricted(self) -> bool:
+        return self.restricted_at is not None
+
+    @property
+    def restricted_roles(self) -> list[str]:
+        return [role for role in self.restricted_to.split(",") if role]
 
 
 class PersonIndex(models.Model):
@@ -246,7 +259,12 @@ class Criterion(models.TextChoices):
     EXPLOITATION = "exploitation", "Exploitation of others"
     GANG_ASSOCIATION = "gang_association", "Gang association"
     VICTIMISATION = "victimisation", "Victim of crime"
+    GANG_EXIT = "gang_exit", "Evidence of exit from gang activity"
     OTHER = "other", "Other"
+
+
+#: Criteria that never add to a score and are not gang-related police attention.
+NON_HARM_CRITERIA = frozenset({Criterion.VICTIMISATION, Criterion.GANG_EXIT})
 
 
 class IntelligenceItem(models.Model):
@@ -408,3 +426,93 @@ class RagDecision(models.Model):
 
     def __str__(self) -> str:
         return f"rag decision {self.band} on {self.nomination_id}"
+
+
+# Proportionate actions --------------------------------------------------------------------------------
+
+
+class ActionKind(models.Model):
+    """A kind of action that may be taken because of the matrix (reference data).
+
+    Loaded from ``data/action-kinds.json``; which kinds are proportionate for
+    whom is the action policy's business (``ActionPolicy``), not this table's.
+    A kind is retired (``active`` off), never deleted, so old actions keep it.
+    """
+
+    class Kind(models.TextChoices):
+        ENFORCEMENT = "enforcement", "Enforcement"
+        DIVERSION = "diversion", "Diversion"
+        SAFEGUARDING = "safeguarding", "Safeguarding"
+
+    code = models.SlugField(max_length=60, unique=True)
+    label = models.CharField(max_length=120)
+    kind = models.CharField(max_length=15, choices=Kind.choices)
+    description = models.TextField(blank=True)
+    source = models.CharField(max_length=200, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["kind", "label"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class ActionPolicy(models.Model):
+    """A version of the action policy: which action kinds each band and category allows.
+
+    Policies are data. A new version is loaded, never edited in place; the
+    active one is the newest with ``is_active``. Every action records the
+    version it was allowed under.
+    """
+
+    version = models.PositiveIntegerField(unique=True)
+    name = models.CharField(max_length=120)
+    definition = models.JSONField()
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-version"]
+        verbose_name_plural = "action policies"
+
+    def __str__(self) -> str:
+        return f"action policy v{self.version} ({self.name})"
+
+
+class Action(models.Model):
+    """An action taken because of the matrix, as the policy allowed it at the time.
+
+    ``band``, ``basis`` and ``policy_version`` are what the policy was applied
+    to when the action was recorded; they do not change when the band does.
+    The notes are personal data, sealed with the person's data key.
+    """
+
+    class Basis(models.TextChoices):
+        NOMINAL = "nominal", "Offender nominal (active nomination)"
+        VICTIM = "victim", "Victim or witness"
+        NOT_NOMINATED = "not_nominated", "Not on the matrix"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    data_key = models.ForeignKey(DataKey, on_delete=models.PROTECT, related_name="+")
+    nomination = models.ForeignKey(Nomination, on_delete=models.CASCADE, null=True, blank=True, related_name="actions")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="actions")
+    kind = models.ForeignKey(ActionKind, on_delete=models.PROTECT, related_name="actions")
+    band = models.CharField(max_length=5, choices=Band.choices, blank=True)
+    basis = models.CharField(max_length=15, choices=Basis.choices)
+    taken_on = models.DateField()
+    notes = EncryptedTextField()
+    policy_version = models.PositiveIntegerField()
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-taken_on", "-recorded_at"]
+        indexes = [models.Index(fields=["person", "taken_on"]), models.Index(fields=["kind", "band"])]
+
+    def __str__(self) -> str:
+        return self.ref
+
+    @property
+    def ref(self) -> str:
+        return f"action:{self.pk}"

@@ -29,11 +29,18 @@ class Capability(enum.StrEnum):
     ACTIVATE_NOMINATION = "register.activate_nomination"
     DECIDE_RAG = "register.decide_rag"
     IMPORT_MATRIX = "register.import_matrix"
+    RECORD_ACTION = "register.record_action"
 
 
 _ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.OFFICER: frozenset(
-        {Capability.VIEW_PEOPLE, Capability.ADD_PERSON, Capability.ADD_INTELLIGENCE, Capability.PROPOSE_NOMINATION}
+        {
+            Capability.VIEW_PEOPLE,
+            Capability.ADD_PERSON,
+            Capability.ADD_INTELLIGENCE,
+            Capability.PROPOSE_NOMINATION,
+            Capability.RECORD_ACTION,
+        }
     ),
     Role.ANALYST: frozenset(
         {
@@ -42,6 +49,7 @@ _ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.ADD_INTELLIGENCE,
             Capability.VERIFY_INTELLIGENCE,
             Capability.PROPOSE_NOMINATION,
+            Capability.RECORD_ACTION,
         }
     ),
     Role.BCU_SPOC: frozenset(
@@ -54,6 +62,7 @@ _ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.ACTIVATE_NOMINATION,
             Capability.DECIDE_RAG,
             Capability.IMPORT_MATRIX,
+            Capability.RECORD_ACTION,
         }
     ),
     Role.CENTRAL_GOVERNANCE: frozenset(
@@ -64,6 +73,7 @@ _ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.ACTIVATE_NOMINATION,
             Capability.DECIDE_RAG,
             Capability.IMPORT_MATRIX,
+            Capability.RECORD_ACTION,
         }
     ),
     Role.IRU: frozenset({Capability.VIEW_PEOPLE}),
@@ -96,9 +106,11 @@ def people_scope(user: User) -> Q | None:
     """The filter on people (by their BCU) this user may see; None means none at all."""
     if not has(user, Capability.VIEW_PEOPLE):
         return None
+    # A restricted person (s.47) is seen only by the roles the restriction names.
+    unrestricted = Q(restricted_at__isnull=True) | Q(restricted_to__contains=f",{user.role},")
     if user.is_bcu_scoped:
-        return Q(bcu__code=user.bcu_code)
-    return Q()
+        return Q(bcu__code=user.bcu_code) & unrestricted
+    return unrestricted
 
 
 def may_view_people(user: User) -> bool:
@@ -161,3 +173,17 @@ def may_import_matrix(user: User, bcu_code: str) -> bool:
     if not has(user, Capability.IMPORT_MATRIX):
         return False
     return may_act_in_bcu(user, bcu_code)
+
+
+def may_record_action(user: User, bcu_code: str) -> bool:
+    """Record a proportionate action about a person of this BCU (which actions: the action policy)."""
+    if not has(user, Capability.RECORD_ACTION):
+        return False
+    return may_act_in_bcu(user, bcu_code)
+
+
+def may_load_action_policy(user: User) -> bool:
+    """Only central governance changes what is proportionate (action kinds and policy), London-wide."""
+    if not may_use_service(user):
+        return False
+    return user.role == Role.CENTRAL_GOVERNANCE

@@ -91,6 +91,8 @@ def rubric_validate(definition: Mapping[str, Any]) -> None:
             raise RubricError(f"rubric lacks {key!r}")
     criteria = definition["criteria"]
     for criterion in Criterion.values:
+        if criterion not in criteria and criterion == Criterion.GANG_EXIT:
+            continue  # evidence of exit never scores; rubrics need not weigh it
         if criterion not in criteria:
             raise RubricError(f"rubric does not weigh criterion {criterion!r}")
         rule = criteria[criterion]
@@ -116,6 +118,8 @@ def counts_for_nothing(item: ScoringInput) -> str | None:
         return f"the person is recorded as {item.category.replace('_', ' ')} in this record"
     if item.criterion == Criterion.VICTIMISATION:
         return "victimisation never adds to a score"
+    if item.criterion == Criterion.GANG_EXIT:
+        return "evidence of exit never adds to a score"
     if item.intel_grade == "E":
         return "grade E intelligence counts for nothing"
     if item.source_type == SourceType.SOCIAL_MEDIA and item.verification != Verification.VERIFIED:

@@ -666,13 +666,20 @@ def demo_bundle(
         activated_at=timezone.now() if active else None,
         activated_by=decider if active else None,
         activation_reasons="Synthetic demo data: confirmed on review of the corroborating items." if active else None,
-        review_due=today + dt.timedelta(days={"red": 90, "amber": 180}.get(plan.band, 365)) if active else None,
+        review_due=_demo_review_due(plan.band, person.pk.int, today) if active else None,
     )
     if active and plan.band:
         bundle.decision = RagDecision(
             data_key_id=person.data_key_id, band=plan.band, reasons=plan.decision_reasons, decided_by=decider
         )
     return bundle
+
+
+def _demo_review_due(band: str, draw: int, today: dt.date) -> dt.date:
+    """Review dates spread over the band's interval; about one listing in eight already overdue."""
+    interval = {"red": 91, "amber": 182}.get(band, 182)
+    spread = draw % (interval + interval // 7)
+    return today + dt.timedelta(days=interval - spread)
 
 
 def _counts_for_nothing(demo: DemoPerson) -> int:

@@ -25,6 +25,8 @@ from rest_framework import serializers
 
 from custos.register.models import (
     BCU,
+    Action,
+    ActionKind,
     Band,
     Borough,
     Category,
@@ -156,6 +158,23 @@ class PersonNominationOutputSerializer(serializers.Serializer[Any]):
     review_due = serializers.DateField(read_only=True, allow_null=True)
 
 
+class ActionOutputSerializer(serializers.Serializer[Any]):
+    """An action taken because of the matrix, with what the action policy was applied to."""
+
+    id = serializers.UUIDField(read_only=True)
+    nomination = serializers.UUIDField(source="nomination_id", read_only=True, allow_null=True)
+    kind = serializers.SlugField(source="kind.code", read_only=True)
+    kind_label = serializers.CharField(source="kind.label", read_only=True)
+    kind_class = EnumChoiceField(ActionKind.Kind, source="kind.kind", read_only=True)
+    taken_on = serializers.DateField(read_only=True)
+    basis = EnumChoiceField(Action.Basis, read_only=True, help_text="What the policy was applied to.")
+    band = EnumChoiceField(Band, allow_blank=True, read_only=True, help_text="The band when it was recorded.")
+    policy_version = serializers.IntegerField(read_only=True)
+    notes = serializers.CharField(read_only=True)
+    recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
+    recorded_at = serializers.DateTimeField(read_only=True)
+
+
 class PersonDetailOutputSerializer(PersonSummaryOutputSerializer):
     """A person's record."""
 
@@ -175,11 +194,21 @@ class PersonDetailOutputSerializer(PersonSummaryOutputSerializer):
         help_text="Null unless your role may see protected characteristics (equality monitoring only)."
     )
 
+    actions = serializers.SerializerMethodField(
+        help_text="Actions taken because of the matrix, newest first, each with the band and action policy "
+        "version it was allowed under."
+    )
+
     @extend_schema_field(ProtectedCharacteristicsOutputSerializer(allow_null=True))
     def get_protected_characteristics(self, detail: Any) -> dict[str, Any] | None:
         if not detail.show_protected:
             return None
         return dict(ProtectedCharacteristicsOutputSerializer(detail.person).data)
+
+    @extend_schema_field(ActionOutputSerializer(many=True))
+    def get_actions(self, detail: Any) -> list[Any]:
+        # The view reads them in scope (``actions.actions_for``) and passes them in the context.
+        return list(ActionOutputSerializer(self.context.get("actions", []), many=True).data)
 
 
 class IntelligenceOutputSerializer(serializers.Serializer[Any]):

@@ -57,6 +57,7 @@ from custos.register.models import (
     Verification,
 )
 from custos.register.scoring import RubricError, ScoringInput, counts_for_nothing, rubric_validate, score
+from custos.register.signals import person_changed
 
 MIN_REASONS = 10
 
@@ -68,6 +69,15 @@ class RuleBroken(ValidationError):
 def _require(allowed: bool, message: str) -> None:
     if not allowed:
         raise PermissionDenied(message)
+
+
+def not_restricted(person: Person) -> None:
+    """Refuse any change to a person whose processing is restricted (s.47)."""
+    if person.restricted_at is not None:
+        raise RuleBroken(
+            "This person's records are restricted (DPA 2018 s.47): nothing about them may change "
+            "while the restriction stands."
+        )
 
 
 def _choice(value: str, choices: type[Any], label: str, *, blank: bool = False) -> str:
@@ -184,6 +194,7 @@ def person_create(
     )
     person.save(force_insert=True)
     PersonIndex.objects.bulk_create(_index_entries(person))
+    person_changed.send(sender=Person, people=[person], created=True)
     event_record(
         actor=actor,
         verb=Verb.PERSON_CREATED,
@@ -301,6 +312,7 @@ def intelligence_add(
     ``intelligence.added`` and the new score's ``score.computed``.
     """
     _require(policies.may_add_intelligence(actor, person.bcu.code), "You may not add intelligence in this BCU.")
+    not_restricted(person)
     item = intelligence_build(
         person=person,
         category=category,
@@ -340,6 +352,7 @@ def intelligence_verify(*, actor: User, item: IntelligenceItem, verified: bool, 
     the person. Records ``intelligence.verified``.
     """
     _require(policies.may_verify_intelligence(actor, item.bcu.code), "You may not verify intelligence in this BCU.")
+    not_restricted(item.person)
     if item.source_type != SourceType.SOCIAL_MEDIA:
         raise RuleBroken("Only open-source / social-media items need verification.")
     if item.verification != Verification.UNVERIFIED:
@@ -434,6 +447,7 @@ def person_rescore(
 
     Advisory only: never changes a band. Records ``score.computed``.
     """
+    not_restricted(person)
     rubric = rubric or rubric_active()
     inputs = _items_for_scoring([person.pk])[person.pk]
     result = score(inputs, rubric.definition, today=today or timezone.localdate())
@@ -474,7 +488,8 @@ def rescore_all(
 
     rubric = rubric or rubric_active()
     today = today or timezone.localdate()
-    ids = list(Person.objects.order_by("pk").values_list("pk", flat=True))
+    # Restricted people are frozen (s.47): their last score stands.
+    ids = list(Person.objects.filter(restricted_at__isnull=True).order_by("pk").values_list("pk", flat=True))
     done = 0
     for start in range(0, len(ids), batch_size):
         batch = ids[start : start + batch_size]
@@ -569,6 +584,7 @@ def nomination_propose(*, actor: User, person: Person, reasons: str, gang: Gang 
     counts corroborates it. Records ``nomination.proposed``.
     """
     _require(policies.may_propose_nomination(actor, person.bcu.code), "You may not nominate in this BCU.")
+    not_restricted(person)
     reasons = _reasons(reasons)
     if Nomination.objects.filter(person=person, status__in=Nomination.OPEN_STATUSES).exists():
         raise RuleBroken("This person already has an open nomination.")
@@ -613,6 +629,7 @@ def nomination_activate(
     Records ``nomination.activated``.
     """
     _require(policies.may_activate_nomination(actor, nomination.bcu.code), "You may not activate nominations here.")
+    not_restricted(nomination.person)
     if nomination.status != Nomination.Status.PROPOSED:
         raise RuleBroken("Only a proposed nomination can be activated.")
     if nomination.proposed_by_id == actor.pk:
@@ -656,6 +673,7 @@ def rag_decide(*, actor: User, nomination: Nomination, band: str, reasons: str) 
     nomination has a band. Records ``rag.decided``.
     """
     _require(policies.may_decide_rag(actor, nomination.bcu.code), "You may not decide bands in this BCU.")
+    not_restricted(nomination.person)
     if band not in Band.values:
         raise ValidationError({"band": "Choose red, amber or green."})
     if nomination.status != Nomination.Status.ACTIVE:
@@ -690,3 +708,128 @@ def rag_decide(*, actor: User, nomination: Nomination, band: str, reasons: str) 
         },
     )
     return decision
+
+
+# --- Rectification (DPA 2018 s.46), called by custos.rights ------------------------------------------------
+
+#: The personal fields of a person a rectification may correct.
+RECTIFIABLE_FIELDS = ("full_name", "aliases", "date_of_birth", "addresses")
+
+
+class Rectified:
+    """What a rectification changed: the field and its old and new values (JSON-ready)."""
+
+    def __init__(self, *, field: str, old: Any, new: Any) -> None:
+        self.field, self.old, self.new = field, old, new
+
+
+def may_rectify(actor: User) -> bool:
+    """The Information Rights Unit corrects personal data for data-subject requests (London-wide)."""
+    from custos.accounts.models import Role
+
+    if not policies.has(actor, policies.Capability.VIEW_PEOPLE):
+        return False
+    return actor.role == Role.IRU
+
+
+def _jsonable(field: str, value: Any) -> Any:
+    if field == "date_of_birth":
+        return value.isoformat() if value else None
+    if field in ("aliases", "addresses"):
+        return list(value or [])
+    return value
+
+
+def _rectified_value(field: str, value: Any, *, today: dt.date) -> Any:
+    """The new value of ``field``, cleaned as ``person_build`` cleans it; ``ValidationError`` otherwise."""
+    if field == "full_name":
+        name = " ".join(str(value or "").split())
+        if not name:
+            raise ValidationError({"value": "Enter the person's full name."})
+        if len(name) > 200:
+            raise ValidationError({"value": "Full name must be 200 characters or fewer."})
+        return name
+    if field == "date_of_birth":
+        if value is not None and not isinstance(value, dt.date):
+            raise ValidationError({"value": "Enter the date of birth as a date."})
+        if value is not None and (value > today or value.year < 1900):
+            raise ValidationError({"value": "Date of birth must be a real date in the past."})
+        return value
+    if isinstance(value, str):
+        value = value.splitlines()
+    lines = [" ".join(str(v).split()) for v in value or [] if str(v).strip()]
+    return sorted(set(lines)) if field == "aliases" else lines
+
+
+@transaction.atomic
+def person_rectify(
+    *, actor: User, person: Person, field: str, value: Any, reasons: str, purpose: str = ""
+) -> Rectified:
+    """Correct one personal field of a person (s.46): full name, aliases, date of birth or addresses.
+
+    Authorises ``may_rectify`` (the Information Rights Unit); refused for a
+    restricted person (s.47) and for a value that is no change. The new value
+    is cleaned as when the person was recorded, sealed with the person's key,
+    and the blind index (name, aliases, date of birth) is rebuilt so search
+    finds the corrected values and no longer the old ones. Records
+    ``person.rectified`` naming the field, never the values. Returns the old
+    and new values so the caller can keep them (sealed) with its request.
+    """
+    _require(may_rectify(actor), "Only the Information Rights Unit may rectify personal data.")
+    if field not in RECTIFIABLE_FIELDS:
+        raise ValidationError({"field": "Choose full name, aliases, date of birth or addresses."})
+    person = Person.objects.select_for_update().select_related("bcu").get(pk=person.pk)
+    not_restricted(person)
+    reasons = _reasons(reasons)
+    new = _rectified_value(field, value, today=timezone.localdate())
+    old = getattr(person, field)
+    if _jsonable(field, old) == _jsonable(field, new):
+        raise RuleBroken("The new value is the same as the one recorded: nothing to rectify.")
+    setattr(person, field, new)
+    person.save(update_fields=[field])
+    PersonIndex.objects.filter(person=person).delete()
+    PersonIndex.objects.bulk_create(_index_entries(person))
+    person_changed.send(sender=Person, people=[person], created=False)
+    event_record(
+        actor=actor,
+        verb=Verb.PERSON_RECTIFIED,
+        object_type="person",
+        object_ref=person.ref,
+        purpose=purpose,
+        detail={"field": field, "bcu": person.bcu.code},
+    )
+    return Rectified(field=field, old=_jsonable(field, old), new=_jsonable(field, new))
+
+
+@transaction.atomic
+def intelligence_supplement(
+    *, actor: User, item: IntelligenceItem, statement: str, reasons: str, purpose: str = ""
+) -> Rectified:
+    """Complete an intelligence item with a supplementary statement (s.46(2)-(3)).
+
+    The item's record is not rewritten: the statement is appended to what it
+    says, dated, so readers see both. Authorises ``may_rectify``; refused for
+    a restricted person. Records ``person.rectified`` on the item, naming the
+    person, never the statement.
+    """
+    _require(may_rectify(actor), "Only the Information Rights Unit may rectify personal data.")
+    item = IntelligenceItem.objects.select_for_update().select_related("person", "person__bcu").get(pk=item.pk)
+    not_restricted(item.person)
+    reasons = _reasons(reasons)
+    statement = " ".join((statement or "").split())
+    if not statement:
+        raise ValidationError({"value": "Enter the supplementary statement."})
+    old = item.summary
+    new = f"{old}\n\nSupplementary statement ({timezone.localdate():%d %B %Y}, DPA 2018 s.46): {statement}"
+    item.summary = new
+    item.save(update_fields=["summary"])
+    event_record(
+        actor=actor,
+        verb=Verb.PERSON_RECTIFIED,
+        object_type="intelligence",
+        object_ref=item.ref,
+        targets=[item.person.ref],
+        purpose=purpose,
+        detail={"field": "summary", "supplement": True, "bcu": item.person.bcu.code},
+    )
+    return Rectified(field="intelligence_summary", old=old, new=new)

@@ -19,4 +19,6 @@ urlpatterns = [
     path("intelligence/<uuid:item_id>/verify/", views.intelligence_verify, name="intelligence_verify"),
     path("nominations/<uuid:nomination_id>/activate/", views.nomination_activate, name="nomination_activate"),
     path("nominations/<uuid:nomination_id>/decide/", views.rag_decide, name="rag_decide"),
+    path("people/<uuid:person_id>/actions/add/", views.action_record, name="action_record"),
+    path("actions/policy/", views.action_policy, name="action_policy"),
 ]

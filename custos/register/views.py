@@ -47,8 +47,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 from custos.accounts.models import User
 from custos.accounts.purpose import purpose_from_session
 from custos.govuk.forms import GovukFormMixin
-from custos.register import policies, selectors, services
+from custos.register import actions, policies, selectors, services
 from custos.register.forms import (
+    ActionForm,
     ActivateForm,
     IntelligenceForm,
     MatrixFilterForm,
@@ -58,7 +59,7 @@ from custos.register.forms import (
     RagDecisionForm,
     VerifyForm,
 )
-from custos.register.models import Gang, IntelligenceItem, Nomination, SourceType, Verification
+from custos.register.models import ActionKind, Gang, IntelligenceItem, Nomination, SourceType, Verification
 
 T = TypeVar("T")
 
@@ -188,7 +189,9 @@ def person_detail(request: HttpRequest, person_id: uuid.UUID) -> HttpResponse:
             "nominate": policies.may_propose_nomination(user, code) and open_nomination is None,
             "activate": policies.may_activate_nomination(user, code),
             "decide": policies.may_decide_rag(user, code),
+            "record_action": policies.may_record_action(user, code),
         },
+        "actions": actions.actions_for(viewer=user, person=detail.person),
         "social_media": SourceType.SOCIAL_MEDIA,
         "unverified": Verification.UNVERIFIED,
     }
@@ -363,3 +366,66 @@ def rag_decide(request: HttpRequest, nomination_id: uuid.UUID) -> HttpResponse:
             return redirect("web:person", person_id=detail.person.pk)
     context = {"form": form, "nomination": nomination, "detail": detail, "person": detail.person}
     return render(request, "register/decide_form.html", context)
+
+
+def _no_policy_refused(call: Callable[[], T]) -> T:
+    """With no action policy loaded nothing is offered: refuse (403) saying so, rather than fail."""
+    try:
+        return call()
+    except services.RuleBroken as exc:
+        raise PermissionDenied(" ".join(exc.messages)) from exc
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@personal_data_view
+def action_record(request: HttpRequest, person_id: uuid.UUID) -> HttpResponse:
+    """Record an action taken about a person (``actions.action_record``).
+
+    Offers the kinds the action policy allows for the person now, grouped
+    by kind, and lists the others with the reason each is refused.
+    """
+    user = _user(request)
+    person = selectors.person_get_for(viewer=user, person_id=person_id, purpose=_purpose(request))
+    if not policies.may_record_action(user, person.bcu.code):
+        raise PermissionDenied("You may not record actions about people in this BCU.")
+    options = _no_policy_refused(lambda: actions.action_options_for(person=person))
+    form = ActionForm(request.POST or None, kinds=[o.kind for o in [*options.allowed, *options.refused]])
+    if request.method == "POST" and form.is_valid():
+        action = _submit(
+            form,
+            lambda: actions.action_record(
+                actor=user,
+                nomination_or_person=person,
+                kind_code=form.cleaned_data["kind"],
+                taken_on=form.cleaned_data["taken_on"],
+                notes=form.cleaned_data["notes"],
+                purpose=_purpose(request),
+            ),
+        )
+        if action is not None:
+            messages.success(request, f"{action.kind.label} recorded for {person.short_ref}.")
+            return redirect(reverse("web:person", kwargs={"person_id": person.pk}) + "#actions")
+    radios = {str(radio.data["value"]): radio for radio in form["kind"]}
+    labels = dict(ActionKind.Kind.choices)
+    groups = [
+        (labels[value], [(offer, radios[offer.kind.code]) for offer in options.allowed if offer.kind.kind == value])
+        for value in actions.CLASS_ORDER
+    ]
+    context = {
+        "form": form,
+        "person": person,
+        "options": options,
+        "groups": [(label, rows) for label, rows in groups if rows],
+    }
+    return render(request, "register/action_form.html", context)
+
+
+@require_GET
+def action_policy(request: HttpRequest) -> HttpResponse:
+    """The action policy as a table: which kinds of action each band and category allows. No personal data."""
+    raw = request.GET.get("version", "")
+    table = _no_policy_refused(
+        lambda: actions.policy_table(version=int(raw) if raw.isdigit() and len(raw) < 6 else None)
+    )
+    return render(request, "register/action_policy.html", {"table": table})

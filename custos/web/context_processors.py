@@ -10,8 +10,11 @@ from django.utils.http import urlencode
 
 from custos.accounts import policies as account_policies
 from custos.accounts.mfa import session_mfa_verified
+from custos.accounts.models import Notification
 from custos.accounts.purpose import purpose_from_session
 from custos.register import policies
+from custos.retention import policies as retention_policies
+from custos.rights import policies as rights_policies
 from custos.web.audit_views import may_read_log
 
 
@@ -30,6 +33,12 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         if policies.may_view_people(user):
             items.append({"text": "Matrix", "href": reverse("web:matrix")})
             items.append({"text": "People", "href": reverse("web:people")})
+            if retention_policies.may_view_reviews(user):
+                items.append({"text": "Reviews", "href": reverse("web:reviews")})
+            if retention_policies.may_lift_restriction(user):
+                items.append({"text": "Restrictions", "href": reverse("web:restrictions")})
+            if rights_policies.may_view_requests(user):
+                items.append({"text": "Requests", "href": reverse("web:requests")})
             declared = purpose_from_session(request.session)
             change = reverse("web:purpose")
             if path != change:
@@ -45,6 +54,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             items.append({"text": "Accounts", "href": reverse("web:users")})
         if may_read_log(user):
             items.append({"text": "Audit log", "href": reverse("web:audit_log")})
+        # The task list: notices for this user (counts and links only, never personal data).
+        open_tasks = Notification.objects.filter(recipient=user, done_at__isnull=True).count()
+        items.append({"text": f"Tasks ({open_tasks})" if open_tasks else "Tasks", "href": reverse("web:tasks")})
+        extra["custos_open_tasks"] = open_tasks
         items.append({"text": "Your account", "href": reverse("web:profile")})
         for item in items:
             item["active"] = path.startswith(item["href"])

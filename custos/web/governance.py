@@ -142,7 +142,8 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
     if isinstance(exception, TrainingRequired) and isinstance(user, User):
         context = _training_context(user) | {"refused": True}
         return render(request, "web/governance/training_required.html", context, status=403)
-    return render(request, "403.html", status=403)
+    # The refusal's own message says why (policies and services write them for people, never with personal data).
+    return render(request, "403.html", {"reason": str(exception or "")}, status=403)
 
 
 @never_cache

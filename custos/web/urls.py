@@ -12,6 +12,8 @@ urlpatterns = [
     path("account/mfa/setup/", access_views.mfa_setup, name="mfa_setup"),
     path("account/mfa/verify/", access_views.mfa_verify, name="mfa_verify"),
     path("account/tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
+    path("tasks/", views.tasks, name="tasks"),
+    path("tasks/<int:notification_id>/done/", views.task_done, name="task_done"),
     # Access governance: declared purpose, training, recertification, accounts (custos.web.governance)
     path("purpose/", governance.purpose, name="purpose"),
     path("account/training/", governance.my_training, name="my_training"),
@@ -27,4 +29,6 @@ urlpatterns = [
     path("audit/export.zip", audit_views.export, name="audit_export"),
     path("audit/patterns/", audit_views.patterns, name="audit_patterns"),
     path("", include("custos.register.urls")),
+    path("", include("custos.retention.urls")),
+    path("", include("custos.rights.urls")),
 ]

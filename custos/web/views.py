@@ -12,12 +12,13 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from custos.accounts.mfa import totp_device_confirmed
-from custos.accounts.models import ApiToken, User
+from custos.accounts.models import ApiToken, Notification, User
 from custos.accounts.policies import may_manage_users
-from custos.accounts.services import api_token_issue, api_token_revoke
+from custos.accounts.services import api_token_issue, api_token_revoke, notification_done
 from custos.audit.models import Verb
 from custos.audit.services import Actor, event_record
 from custos.register import policies
@@ -120,3 +121,31 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponseBase:
     api_token_revoke(actor=user, token=token)
     messages.success(request, f"Token {token.prefix}… revoked.")
     return redirect("web:profile")
+
+
+# The task list: notices for the signed-in user (counts and links, never personal data).
+
+
+@never_cache
+@require_GET
+def tasks(request: HttpRequest) -> HttpResponse:
+    """Your open notices (new reviews in your BCU's queue, escalations…), and the ones done lately."""
+    user: User = request.user  # type: ignore[assignment]
+    notices = Notification.objects.filter(recipient=user)
+    context = {
+        "open_notices": list(notices.filter(done_at__isnull=True).order_by("-created_at")),
+        "done_notices": list(notices.filter(done_at__isnull=False).order_by("-done_at")[:20]),
+    }
+    return render(request, "web/tasks.html", context)
+
+
+@require_POST
+def task_done(request: HttpRequest, notification_id: int) -> HttpResponseBase:
+    """Mark one of your own notices done (someone else's is not found)."""
+    user: User = request.user  # type: ignore[assignment]
+    notification = Notification.objects.filter(pk=notification_id, recipient=user).first()
+    if notification is None:
+        return render(request, "404.html", status=404)
+    notification_done(actor=user, notification=notification)
+    messages.success(request, "Notice marked as done.")
+    return redirect("web:tasks")

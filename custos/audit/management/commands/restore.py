@@ -100,6 +100,8 @@ class Command(BaseCommand):
                 f"erasures kept: {len(report.erasures_reapplied)} data key(s) shredded after this backup "
                 "were shredded again"
             )
+        for message in report.after_restore:
+            self.stdout.write(message)
         if not chain.ok:
             raise CommandError(f"restored, but the audit chain is broken: {chain.reason}")
         if not keys.ok:

@@ -20,8 +20,11 @@ from custos.audit.services import Actor, event_record
 from custos.crypto.keys import create_key_file, reset_provider_cache
 from custos.crypto.signing import ensure_signing_key
 from custos.crypto.tokens import random_secret
-from custos.register.models import BCU, Borough, Rubric
+from custos.register.actions import action_policy_ensure_default
+from custos.register.models import BCU, ActionKind, ActionPolicy, Borough, Rubric
 from custos.register.services import rubric_load
+from custos.retention.models import RetentionSchedule
+from custos.retention.services import schedule_ensure_default
 
 SYSTEM = Actor.system("init")
 
@@ -40,9 +43,10 @@ def default_rubric() -> dict[str, Any]:
 
 class Command(BaseCommand):
     help = (
-        "Create the data directory, the secret key and the local key file (mode 0600), "
+        "Create the data directory, the secret key, the local key file (mode 0600), "
         "the database (SQLite in WAL mode by default), run migrations, and load the "
-        "reference data (12 BCUs, 32 boroughs) and the default harm-score rubric. "
+        "reference data (12 BCUs, 32 boroughs, action kinds), the default harm-score rubric, "
+        "the default retention schedule and the default action policy. "
         "Idempotent: existing keys and data are kept."
     )
     requires_system_checks: list[str] = []
@@ -79,6 +83,12 @@ class Command(BaseCommand):
         if not Rubric.objects.exists():
             rubric = rubric_load(actor=SYSTEM, definition=default_rubric())
             self.stdout.write(f"loaded harm-score rubric v{rubric.version}")
+        if not RetentionSchedule.objects.exists():
+            schedule = schedule_ensure_default(actor=SYSTEM)
+            self.stdout.write(f"loaded retention schedule v{schedule.version}")
+        if not ActionPolicy.objects.exists() or not ActionKind.objects.exists():
+            policy = action_policy_ensure_default(actor=SYSTEM)
+            self.stdout.write(f"loaded {ActionKind.objects.count()} action kinds and action policy v{policy.version}")
         self.stdout.write(self.style.SUCCESS("custos is initialised"))
 
     def _secret_key(self, path: Path) -> None:
