@@ -49,8 +49,8 @@ demo: setup
 # Machine prerequisites (Debian packages): chromium for the browser tests, age to
 # decrypt packages and backups as a recipient would, softhsm2 for the PKCS#11 key
 # provider tests, the PostgreSQL client tools for backup and restore, pango for
-# WeasyPrint (subject access responses as PDF).
-DEBIAN_PACKAGES := chromium age softhsm2 postgresql-client libpango-1.0-0 libpangoft2-1.0-0
+# WeasyPrint (subject access responses as PDF), ripgrep for the copy scanner's benchmark.
+DEBIAN_PACKAGES := chromium age softhsm2 postgresql-client libpango-1.0-0 libpangoft2-1.0-0 ripgrep
 debian-packages:
 	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -89,6 +89,7 @@ lint: setup
 bench: setup
 	$(BIN)/python bench/run.py
 	BENCH_POSTGRES_URL=$(TEST_POSTGRES_URL) $(BIN)/python bench/lifecycle.py
+	$(BIN)/python bench/dlp.py
 
 clean:
 	rm -rf $(VENV) node_modules build .mypy_cache .ruff_cache

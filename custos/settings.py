@@ -53,6 +53,9 @@ KEY_FILE_PATH = Path(os.environ.get("CUSTOS_KEY_FILE") or DATA_DIR / "keys" / "k
 # The erasure ledger: kept with the key material, apart from database backups,
 # so a restored backup cannot bring an erased person back (ADR 10).
 ERASURE_LEDGER_PATH = Path(os.environ.get("CUSTOS_ERASURE_LEDGER") or KEY_FILE_PATH.parent / "erasure-ledger.jsonl")
+# The DLP fingerprint key (keyed hashes of the register for the copy scanner, ADR 11): separate from the
+# KEK, so a scanning host holds this key and the fingerprint index but never the KEK.
+DLP_KEY_PATH = Path(os.environ.get("CUSTOS_DLP_KEY_FILE") or KEY_FILE_PATH.parent / "dlp.key")
 
 # Key provider: "local" (the key file, default) or "pkcs11" (an HSM token; docs/backup-and-restore.md).
 CUSTOS_KEY_PROVIDER = os.environ.get("CUSTOS_KEY_PROVIDER", "")  # empty means "local"
@@ -86,6 +89,7 @@ INSTALLED_APPS = [
     "custos.accounts",
     "custos.register",
     "custos.retention",
+    "custos.dlp",
     "custos.rights",
     "custos.web",
 ]
@@ -331,3 +335,12 @@ if CUSTOS_OIDC_ENABLED:
     if _oidc_missing:
         raise ImproperlyConfigured(f"CUSTOS_OIDC_ENABLED=1 needs {', '.join(_oidc_missing)}")
     AUTHENTICATION_BACKENDS.append("custos.accounts.oidc.CustosOidcBackend")
+
+# Loss prevention: the copy scanner (custos.dlp, docs/dlp.md). A file is reported when it holds the data of at
+# least MIN_PEOPLE people of the register, each with MIN_FIELDS corroborating fields (name, alias, date of birth,
+# address); a canary or an erased person is reported on its own. Fingerprints of erased people are watched for
+# this many days after their erasure (informal lists of people who should no longer be held), then dropped.
+CUSTOS_DLP_MIN_PEOPLE = env_int("CUSTOS_DLP_MIN_PEOPLE", 3)
+CUSTOS_DLP_MIN_FIELDS = env_int("CUSTOS_DLP_MIN_FIELDS", 2)
+CUSTOS_DLP_ERASED_WATCH_DAYS = env_int("CUSTOS_DLP_ERASED_WATCH_DAYS", 730)
+CUSTOS_DLP_MAX_FILE_MB = env_int("CUSTOS_DLP_MAX_FILE_MB", 512)  # larger files are reported as unreadable

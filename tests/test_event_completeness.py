@@ -28,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import io
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -217,6 +218,38 @@ def _restriction(w: World) -> Restriction:
     return retention_services.person_restrict(
         actor=w.user("central"), person=w.fresh, ground="evidence", reasons=REASONS, roles=["central_governance"]
     )
+
+
+def _finding(w: World) -> Any:
+    """A scan finding (written directly as test set-up, as a scan would record it)."""
+    from custos.dlp.models import Finding, ScanRun
+
+    run = ScanRun.objects.create(started_by="system:test", paths=["/share"], started_at=timezone.now())
+    return Finding.objects.create(
+        scan=run,
+        kind="register_data",
+        path="/share/list.csv",
+        people=3,
+        refs=[w.person.ref],
+        last_seen_at=run.started_at,
+    )
+
+
+def _finding_id(w: World) -> dict[str, Any]:
+    return {"finding_id": _finding(w).pk}
+
+
+def _export(w: World) -> Any:
+    """An export of the person with a proposed nomination, made by spoc_a before the call."""
+    from custos.dlp.exports import export_create
+
+    return export_create(
+        actor=w.user("spoc_a"), purpose="OP-6200: pack for the tasking meeting", fmt="csv", people=[w.person.pk]
+    )
+
+
+def _export_id(w: World) -> dict[str, Any]:
+    return {"export_id": _export(w).pk}
 
 
 def _after(make: Callable[[World], Any]) -> Callable[[World], dict[str, Any]]:
@@ -498,6 +531,71 @@ URLS: dict[str, Url] = {
             ),
         },
         kwargs=lambda w: {"restriction_id": _restriction(w).pk},
+    ),
+    # Scan findings (custos.dlp.views): reading a finding is logged; every step of the workflow too.
+    "web:dlp_findings": Url({"GET": Call(("dlp.findings_listed",), persona="central")}, kwargs=_after(_finding)),
+    "web:dlp_finding": Url({"GET": Call(("dlp.finding_consulted",), persona="central")}, kwargs=_finding_id),
+    "web:dlp_finding_assign": Url(
+        {
+            "GET": Call(("dlp.finding_consulted",), persona="central"),
+            "POST": Call(
+                ("dlp.finding_consulted", "dlp.finding_assigned"),
+                persona="central",
+                data=lambda w: {"assignee": w.user("spoc_a").pk},
+            ),
+        },
+        kwargs=_finding_id,
+    ),
+    "web:dlp_copy_erased": Url(
+        {
+            "GET": Call(("dlp.finding_consulted",), persona="central"),
+            "POST": Call(
+                ("dlp.finding_consulted", "dlp.copy_erased"),
+                persona="central",
+                data=lambda w: {"reasons": "Deleted from the share; checked by IT.", "breach_ref": ""},
+            ),
+        },
+        kwargs=_finding_id,
+    ),
+    "web:dlp_finding_close": Url(
+        {
+            "GET": Call(("dlp.finding_consulted",), persona="central"),
+            "POST": Call(
+                ("dlp.finding_consulted", "dlp.finding_closed"),
+                persona="central",
+                data=lambda w: {"reasons": "No copy: a list of street names.", "breach_ref": ""},
+            ),
+        },
+        kwargs=_finding_id,
+    ),
+    # Controlled exports (custos.dlp.export_views): the list holds no personal data; an export is a disclosure
+    # (its canary is registered first), a download and a confirmed destruction are recorded.
+    "web:exports": Url({"GET": Call((), persona="spoc_a")}, kwargs=_after(_export)),
+    "web:export_new": Url(
+        {
+            "GET": Call((), persona="spoc_a"),
+            "POST": Call(
+                ("dlp.canary_registered", "export.created"),
+                persona="spoc_a",
+                data=lambda w: {
+                    "purpose": "OP-6200: pack for the tasking meeting",
+                    "fmt": "csv",
+                    "columns": ["full_name", "date_of_birth"],
+                },
+            ),
+        }
+    ),
+    "web:export_download": Url({"GET": Call(("export.downloaded",), persona="spoc_a")}, kwargs=_export_id),
+    "web:export_destroyed": Url(
+        {
+            "GET": Call((), persona="spoc_a"),
+            "POST": Call(
+                ("export.destroyed",),
+                persona="spoc_a",
+                data=lambda w: {"reasons": "Deleted from my downloads folder; no other copies."},
+            ),
+        },
+        kwargs=_export_id,
     ),
     # The task list: the user's own notices (no personal data); marking one done is not audited.
     "web:tasks": Url({"GET": Call(())}),
@@ -886,6 +984,14 @@ COMMANDS: dict[str, Run | Subprocess | Elsewhere] = {
         ("user.moved", "user.suspended"),
         "custos/accounts/tests/test_governance.py::test_import_hr_suspends_leavers_and_moves_movers",
     ),
+    # The copy scanner's index and a scan of an empty folder (custos.dlp)
+    "dlp_index": Run(lambda w: ["--no-progress"], Expect(exact=("dlp.indexed",))),
+    "dlp_scan": Run(
+        lambda w: [tempfile.mkdtemp(prefix="custos-scan-"), "--no-progress", "--workers", "1"],
+        Expect(exact=("dlp.scan_started", "dlp.scanned")),
+    ),
+    # Expired exports put on task lists (custos.dlp.exports): none in the test world, so only the sweep itself
+    "export_sweep": Run(lambda w: [], Expect(exact=("export.swept",))),
     "mfa_reset": Run(lambda w: ["officer_a"], Expect(exact=("mfa.reset",))),
     "user_reinstate": Run(lambda w: [w.suspended.username], Expect(exact=("user.reinstated",))),
 }

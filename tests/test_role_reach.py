@@ -26,6 +26,7 @@ from custos.accounts.models import Role, User
 from custos.accounts.services import api_token_issue, user_suspend
 from custos.accounts.tests.helpers import with_purpose
 from custos.audit.services import Actor
+from custos.dlp.models import Finding, ScanRun
 from custos.register import services
 from custos.register.models import BCU
 from custos.register.tests.factories import a_person, an_item
@@ -85,6 +86,10 @@ TABLE: dict[str, str] = {
     "a data-subject request (web)": "403 403 403 ok ok ok 403 403 403 403 signin signin",
     "log a data-subject request (form)": "403 403 403 403 ok 403 403 403 403 403 signin signin",
     "subject access package (web)": "403 403 403 403 ok 403 403 403 403 403 signin signin",
+    "scan findings (web)": "403 403 ok ok 403 ok 403 403 403 403 signin signin",
+    "a scan finding, unassigned (web)": "403 403 404 ok 403 ok 403 403 403 403 signin signin",
+    "exports (web)": "403 403 ok ok 403 403 403 403 403 403 signin signin",
+    "export the matrix (form)": "403 403 ok ok 403 403 403 403 403 403 signin signin",
 }
 
 #: How README.md writes each outcome.
@@ -166,7 +171,12 @@ def world(make_user: Callable[..., User], bcu_a: BCU, bcu_b: BCU) -> dict[str, A
         requester_contact="By post",
         identity_verification="Passport seen at the front counter.",
     )
+    run = ScanRun.objects.create(started_by="system:reach", paths=["/share"], started_at=review.opened_at)
+    finding = Finding.objects.create(
+        scan=run, kind="register_data", path="/share/list.csv", people=3, last_seen_at=review.opened_at
+    )
     return {
+        "finding": finding,
         "person": person,
         "item": social,
         "nomination": nomination,
@@ -210,6 +220,10 @@ def _paths(world: dict[str, Any]) -> dict[str, str]:
         "a data-subject request (web)": reverse("web:request", args=[world["request"].pk]),
         "log a data-subject request (form)": reverse("web:request_new"),
         "subject access package (web)": reverse("web:request_package", args=[world["request"].pk]),
+        "scan findings (web)": reverse("web:dlp_findings"),
+        "a scan finding, unassigned (web)": reverse("web:dlp_finding", args=[world["finding"].pk]),
+        "exports (web)": reverse("web:exports"),
+        "export the matrix (form)": reverse("web:export_new"),
     }
 
 

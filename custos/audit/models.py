@@ -87,6 +87,22 @@ class Verb(models.TextChoices):
     SAR_RESPONDED = "sar.responded", "Subject access response sent"
     PERSON_RECTIFIED = "person.rectified", "Personal data rectified"
     RECTIFICATION_NOTIFIED = "rectification.notified", "Recipient notified of a rectification"
+    # Loss prevention: fingerprints, canaries, scans and findings (custos.dlp)
+    DLP_INDEXED = "dlp.indexed", "Fingerprint index brought up to date or rebuilt"
+    DLP_CANARY_REGISTERED = "dlp.canary_registered", "Canary of an export registered"
+    DLP_SCAN_STARTED = "dlp.scan_started", "Scan for copies started or resumed"
+    DLP_SCANNED = "dlp.scanned", "Scan for copies ended"
+    DLP_FINDING_RECORDED = "dlp.finding_recorded", "Copy or unreadable file found by a scan"
+    DLP_FINDINGS_LISTED = "dlp.findings_listed", "Scan findings listed"
+    DLP_FINDING_CONSULTED = "dlp.finding_consulted", "Scan finding consulted"
+    DLP_FINDING_ASSIGNED = "dlp.finding_assigned", "Scan finding assigned"
+    DLP_COPY_ERASED = "dlp.copy_erased", "Erasure of a found copy confirmed"
+    DLP_FINDING_CLOSED = "dlp.finding_closed", "Scan finding closed"
+    # Controlled exports (custos.dlp.exports): a disclosure to the exporting user, then its destruction
+    EXPORT_CREATED = "export.created", "Personal data exported (watermarked, with a canary)"
+    EXPORT_DOWNLOADED = "export.downloaded", "Export downloaded"
+    EXPORT_DESTROYED = "export.destroyed", "Destruction of an export confirmed"
+    EXPORTS_SWEPT = "export.swept", "Expired exports put on task lists"
 
 
 class AuditEvent(models.Model):

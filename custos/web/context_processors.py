@@ -12,6 +12,7 @@ from custos.accounts import policies as account_policies
 from custos.accounts.mfa import session_mfa_verified
 from custos.accounts.models import Notification
 from custos.accounts.purpose import purpose_from_session
+from custos.dlp import policies as dlp_policies
 from custos.register import policies
 from custos.retention import policies as retention_policies
 from custos.rights import policies as rights_policies
@@ -39,6 +40,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
                 items.append({"text": "Restrictions", "href": reverse("web:restrictions")})
             if rights_policies.may_view_requests(user):
                 items.append({"text": "Requests", "href": reverse("web:requests")})
+            if dlp_policies.may_view_findings(user):
+                items.append({"text": "Scan findings", "href": reverse("web:dlp_findings")})
             declared = purpose_from_session(request.session)
             change = reverse("web:purpose")
             if path != change:

@@ -30,5 +30,6 @@ urlpatterns = [
     path("audit/patterns/", audit_views.patterns, name="audit_patterns"),
     path("", include("custos.register.urls")),
     path("", include("custos.retention.urls")),
+    path("", include("custos.dlp.urls")),
     path("", include("custos.rights.urls")),
 ]

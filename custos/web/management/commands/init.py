@@ -17,6 +17,7 @@ from django.utils.text import slugify
 
 from custos.audit.models import Verb
 from custos.audit.services import Actor, event_record
+from custos.crypto.dlp_key import create_dlp_key_file
 from custos.crypto.keys import create_key_file, reset_provider_cache
 from custos.crypto.signing import ensure_signing_key
 from custos.crypto.tokens import random_secret
@@ -43,7 +44,7 @@ def default_rubric() -> dict[str, Any]:
 
 class Command(BaseCommand):
     help = (
-        "Create the data directory, the secret key, the local key file (mode 0600), "
+        "Create the data directory, the secret key, the local key file and the DLP fingerprint key (mode 0600), "
         "the database (SQLite in WAL mode by default), run migrations, and load the "
         "reference data (12 BCUs, 32 boroughs, action kinds), the default harm-score rubric, "
         "the default retention schedule and the default action policy. "
@@ -63,6 +64,11 @@ class Command(BaseCommand):
             )
         else:
             self.stdout.write("key file present")
+        if create_dlp_key_file(Path(settings.DLP_KEY_PATH)):
+            self.stdout.write(
+                f"created DLP fingerprint key {settings.DLP_KEY_PATH} (mode 0600); not the KEK: a scanning host "
+                "may hold it"
+            )
         if ensure_signing_key():
             self.stdout.write(
                 "created audit signing key (mode 0600) beside the key file; back it up apart from the database"
