@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from custos.accounts.models import Role, User
+from custos.accounts.models import Role
 from custos.accounts.purpose import purpose_from_session
 from custos.dlp import exports, policies
 from custos.dlp.models import Export
@@ -39,12 +39,9 @@ from custos.register import selectors as register_selectors
 from custos.register.forms import MatrixFilterForm
 from custos.register.services import RuleBroken
 from custos.register.views import personal_data_view
+from custos.register.views import request_user as _user
 
 View = Callable[..., HttpResponse]
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 def _exporters_only(view: View) -> View:

@@ -26,41 +26,23 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from custos.accounts.models import User
-from custos.accounts.purpose import purpose_from_session
 from custos.dlp import policies, selectors, services
 from custos.dlp.forms import AssignForm, FindingFilterForm, ReasonsForm
 from custos.dlp.models import Finding
-from custos.govuk.forms import GovukFormMixin
+from custos.govuk.forms import form_submit as _submit
+from custos.register.views import declared_purpose as _purpose
 from custos.register.views import personal_data_view
+from custos.register.views import request_user as _user
 
 T = TypeVar("T")
 View = Callable[..., HttpResponse]
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
-def _purpose(request: HttpRequest) -> str:
-    purpose = purpose_from_session(request.session)
-    if purpose is None:  # pragma: no cover - personal_data_view redirects first
-        raise PermissionDenied("Declare your purpose first.")
-    return purpose.text
-
-
-def _submit(form: GovukFormMixin, call: Callable[[], T]) -> T | None:
-    try:
-        return call()
-    except ValidationError as exc:
-        form.add_service_errors(exc)
-        return None
 
 
 def _findings_only(view: View) -> View:

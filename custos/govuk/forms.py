@@ -10,8 +10,8 @@ name none, in the error summary.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -149,3 +149,15 @@ class GovukFormMixin:
                     self._mark_error(target)
         else:
             form.add_error(None, error)
+
+
+T = TypeVar("T")
+
+
+def form_submit(form: GovukFormMixin, call: Callable[[], T]) -> T | None:
+    """Run a service; show its ``ValidationError`` (``RuleBroken`` too) on the form and return None."""
+    try:
+        return call()
+    except ValidationError as exc:
+        form.add_service_errors(exc)
+        return None

@@ -36,7 +36,7 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -46,7 +46,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from custos.accounts.models import User
 from custos.accounts.purpose import purpose_from_session
-from custos.govuk.forms import GovukFormMixin
+from custos.govuk.forms import form_submit
 from custos.register import actions, policies, selectors, services
 from custos.register.forms import (
     ActionForm,
@@ -66,7 +66,8 @@ T = TypeVar("T")
 View = Callable[..., HttpResponse]
 
 
-def _user(request: HttpRequest) -> User:
+def request_user(request: HttpRequest) -> User:
+    """The signed-in user (``LoginRequiredMiddleware`` made sure there is one)."""
     return request.user  # type: ignore[return-value]
 
 
@@ -75,7 +76,7 @@ def personal_data_view(view: View) -> View:
 
     @functools.wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        selectors.require_people_access(_user(request))
+        selectors.require_people_access(request_user(request))
         if purpose_from_session(request.session) is None:
             return redirect(f"{reverse('web:purpose')}?{urlencode({'next': request.get_full_path()})}")
         return view(request, *args, **kwargs)
@@ -83,21 +84,12 @@ def personal_data_view(view: View) -> View:
     return wrapped
 
 
-def _purpose(request: HttpRequest) -> str:
+def declared_purpose(request: HttpRequest) -> str:
     """The purpose declared this session (``personal_data_view`` made sure there is one)."""
     purpose = purpose_from_session(request.session)
     if purpose is None:  # pragma: no cover - personal_data_view redirects first
         raise PermissionDenied("Declare your purpose first.")
     return purpose.text
-
-
-def _submit(form: GovukFormMixin, call: Callable[[], T]) -> T | None:
-    """Run a service; show its ``ValidationError`` on the form and return None."""
-    try:
-        return call()
-    except ValidationError as exc:
-        form.add_service_errors(exc)
-        return None
 
 
 def _gangs(bcu_id: int) -> Any:
@@ -110,13 +102,13 @@ def _gangs(bcu_id: int) -> Any:
 @personal_data_view
 def matrix(request: HttpRequest) -> HttpResponse:
     """The matrix: nominals in scope, filtered by codes in the query string, with counts."""
-    user = _user(request)
+    user = request_user(request)
     bcus = list(selectors.bcus_for(viewer=user))
     filters = MatrixFilterForm(request.GET or None, bcus=bcus).filters()
     data = selectors.matrix_for(
         viewer=user,
         filters=selectors.MatrixFilters(**filters),
-        purpose=_purpose(request),
+        purpose=declared_purpose(request),
         page_number=request.GET.get("page", 1),
         per_page=settings.CUSTOS_MATRIX_PAGE_SIZE,
     )
@@ -140,7 +132,7 @@ def _may_add_people(user: User) -> bool:
 @personal_data_view
 def people(request: HttpRequest) -> HttpResponse:
     """People in scope (GET), or an exact search by name/alias and date of birth (POST only)."""
-    user = _user(request)
+    user = request_user(request)
     context: dict[str, Any] = {}
     if request.method == "POST":
         selectors.require_people_access(user)
@@ -148,7 +140,7 @@ def people(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             context["results"] = selectors.people_search_for(
                 viewer=user,
-                purpose=_purpose(request),
+                purpose=declared_purpose(request),
                 name=form.cleaned_data["name"] or "",
                 date_of_birth=form.cleaned_data["date_of_birth"],
             )
@@ -156,7 +148,7 @@ def people(request: HttpRequest) -> HttpResponse:
     else:
         form = PeopleSearchForm()
         context["page"] = selectors.people_page_for(
-            viewer=user, purpose=_purpose(request), page_number=request.GET.get("page", 1)
+            viewer=user, purpose=declared_purpose(request), page_number=request.GET.get("page", 1)
         )
         context["page_range"] = context["page"].paginator.get_elided_page_range(
             context["page"].number, on_each_side=2, on_ends=1
@@ -171,8 +163,8 @@ def people(request: HttpRequest) -> HttpResponse:
 @personal_data_view
 def person_detail(request: HttpRequest, person_id: uuid.UUID) -> HttpResponse:
     """Everything the register holds on one person, with the actions the viewer's role allows."""
-    user = _user(request)
-    detail = selectors.person_detail_for(viewer=user, person_id=person_id, purpose=_purpose(request))
+    user = request_user(request)
+    detail = selectors.person_detail_for(viewer=user, person_id=person_id, purpose=declared_purpose(request))
     code = detail.person.bcu.code
     items = {str(item.pk): item for item in detail.intelligence}
     explanation = detail.score.explanation if detail.score else {}
@@ -203,16 +195,16 @@ def person_detail(request: HttpRequest, person_id: uuid.UUID) -> HttpResponse:
 @personal_data_view
 def person_add(request: HttpRequest) -> HttpResponse:
     """Record a person (``services.person_create``) in a BCU the user may act in."""
-    user = _user(request)
+    user = request_user(request)
     bcus = selectors.bcus_for(viewer=user)
     codes = [bcu.code for bcu in bcus if policies.may_add_person(user, bcu.code)]
     if not codes:
         raise PermissionDenied("Your role does not record people.")
     form = PersonForm(request.POST or None, bcus=bcus.filter(code__in=codes))
     if request.method == "POST" and form.is_valid():
-        person = _submit(
+        person = form_submit(
             form,
-            lambda: services.person_create(actor=user, purpose=_purpose(request), **form.service_arguments()),
+            lambda: services.person_create(actor=user, purpose=declared_purpose(request), **form.service_arguments()),
         )
         if person is not None:
             messages.success(request, f"Person {person.short_ref} recorded.")
@@ -225,16 +217,16 @@ def person_add(request: HttpRequest) -> HttpResponse:
 @personal_data_view
 def intelligence_add(request: HttpRequest, person_id: uuid.UUID) -> HttpResponse:
     """Add a graded intelligence item about a person (``services.intelligence_add``)."""
-    user = _user(request)
-    person = selectors.person_get_for(viewer=user, person_id=person_id, purpose=_purpose(request))
+    user = request_user(request)
+    person = selectors.person_get_for(viewer=user, person_id=person_id, purpose=declared_purpose(request))
     if not policies.may_add_intelligence(user, person.bcu.code):
         raise PermissionDenied("You may not add intelligence in this BCU.")
     form = IntelligenceForm(request.POST or None, gangs=_gangs(person.bcu_id))
     if request.method == "POST" and form.is_valid():
-        item = _submit(
+        item = form_submit(
             form,
             lambda: services.intelligence_add(
-                actor=user, person=person, purpose=_purpose(request), **form.cleaned_data
+                actor=user, person=person, purpose=declared_purpose(request), **form.cleaned_data
             ),
         )
         if item is not None:
@@ -248,13 +240,15 @@ def intelligence_add(request: HttpRequest, person_id: uuid.UUID) -> HttpResponse
 @personal_data_view
 def intelligence_verify(request: HttpRequest, item_id: uuid.UUID) -> HttpResponse:
     """Verify or reject an open-source / social-media item (``services.intelligence_verify``)."""
-    user = _user(request)
-    item: IntelligenceItem = selectors.intelligence_get_for(viewer=user, item_id=item_id, purpose=_purpose(request))
+    user = request_user(request)
+    item: IntelligenceItem = selectors.intelligence_get_for(
+        viewer=user, item_id=item_id, purpose=declared_purpose(request)
+    )
     if not policies.may_verify_intelligence(user, item.bcu.code):
         raise PermissionDenied("You may not verify intelligence in this BCU.")
     form = VerifyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        done = _submit(
+        done = form_submit(
             form,
             lambda: services.intelligence_verify(
                 actor=user,
@@ -274,13 +268,13 @@ def intelligence_verify(request: HttpRequest, item_id: uuid.UUID) -> HttpRespons
 @personal_data_view
 def nominate(request: HttpRequest, person_id: uuid.UUID) -> HttpResponse:
     """Propose a person for the matrix (``services.nomination_propose``)."""
-    user = _user(request)
-    person = selectors.person_get_for(viewer=user, person_id=person_id, purpose=_purpose(request))
+    user = request_user(request)
+    person = selectors.person_get_for(viewer=user, person_id=person_id, purpose=declared_purpose(request))
     if not policies.may_propose_nomination(user, person.bcu.code):
         raise PermissionDenied("You may not nominate in this BCU.")
     form = NominateForm(request.POST or None, gangs=_gangs(person.bcu_id))
     if request.method == "POST" and form.is_valid():
-        nomination = _submit(
+        nomination = form_submit(
             form,
             lambda: services.nomination_propose(
                 actor=user, person=person, reasons=form.cleaned_data["reasons"], gang=form.cleaned_data["gang"]
@@ -320,13 +314,13 @@ def _nomination_for(user: User, nomination_id: uuid.UUID, purpose: str) -> tuple
 @personal_data_view
 def nomination_activate(request: HttpRequest, nomination_id: uuid.UUID) -> HttpResponse:
     """A second person confirms a proposed nomination (``services.nomination_activate``)."""
-    user = _user(request)
-    nomination, detail = _nomination_for(user, nomination_id, _purpose(request))
+    user = request_user(request)
+    nomination, detail = _nomination_for(user, nomination_id, declared_purpose(request))
     if not policies.may_activate_nomination(user, detail.person.bcu.code):
         raise PermissionDenied("You may not activate nominations in this BCU.")
     form = ActivateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        done = _submit(
+        done = form_submit(
             form,
             lambda: services.nomination_activate(
                 actor=user,
@@ -347,13 +341,13 @@ def nomination_activate(request: HttpRequest, nomination_id: uuid.UUID) -> HttpR
 @personal_data_view
 def rag_decide(request: HttpRequest, nomination_id: uuid.UUID) -> HttpResponse:
     """A named person decides a nominal's RAG band, with reasons (``services.rag_decide``)."""
-    user = _user(request)
-    nomination, detail = _nomination_for(user, nomination_id, _purpose(request))
+    user = request_user(request)
+    nomination, detail = _nomination_for(user, nomination_id, declared_purpose(request))
     if not policies.may_decide_rag(user, detail.person.bcu.code):
         raise PermissionDenied("You may not decide bands in this BCU.")
     form = RagDecisionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        decision = _submit(
+        decision = form_submit(
             form,
             lambda: services.rag_decide(
                 actor=user, nomination=nomination, band=form.cleaned_data["band"], reasons=form.cleaned_data["reasons"]
@@ -385,14 +379,14 @@ def action_record(request: HttpRequest, person_id: uuid.UUID) -> HttpResponse:
     Offers the kinds the action policy allows for the person now, grouped
     by kind, and lists the others with the reason each is refused.
     """
-    user = _user(request)
-    person = selectors.person_get_for(viewer=user, person_id=person_id, purpose=_purpose(request))
+    user = request_user(request)
+    person = selectors.person_get_for(viewer=user, person_id=person_id, purpose=declared_purpose(request))
     if not policies.may_record_action(user, person.bcu.code):
         raise PermissionDenied("You may not record actions about people in this BCU.")
     options = _no_policy_refused(lambda: actions.action_options_for(person=person))
     form = ActionForm(request.POST or None, kinds=[o.kind for o in [*options.allowed, *options.refused]])
     if request.method == "POST" and form.is_valid():
-        action = _submit(
+        action = form_submit(
             form,
             lambda: actions.action_record(
                 actor=user,
@@ -400,7 +394,7 @@ def action_record(request: HttpRequest, person_id: uuid.UUID) -> HttpResponse:
                 kind_code=form.cleaned_data["kind"],
                 taken_on=form.cleaned_data["taken_on"],
                 notes=form.cleaned_data["notes"],
-                purpose=_purpose(request),
+                purpose=declared_purpose(request),
             ),
         )
         if action is not None:

@@ -36,7 +36,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -44,36 +44,17 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from custos.accounts.models import Role, User
-from custos.accounts.purpose import purpose_from_session
-from custos.govuk.forms import GovukFormMixin
+from custos.govuk.forms import form_submit as _submit
 from custos.register import selectors as register_selectors
+from custos.register.views import declared_purpose as _purpose
 from custos.register.views import personal_data_view
+from custos.register.views import request_user as _user
 from custos.retention import policies, selectors, services
 from custos.retention.forms import OpenReviewForm, QueueFilterForm, ReasonsForm, ReviewDecisionForm
 from custos.retention.models import Decision, Review, Trigger
 
 T = TypeVar("T")
 View = Callable[..., HttpResponse]
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
-def _purpose(request: HttpRequest) -> str:
-    purpose = purpose_from_session(request.session)
-    if purpose is None:  # pragma: no cover - personal_data_view redirects first
-        raise PermissionDenied("Declare your purpose first.")
-    return purpose.text
-
-
-def _submit(form: GovukFormMixin, call: Callable[[], T]) -> T | None:
-    """Run a service; show its ``ValidationError`` (or ``RuleBroken``) on the form and return None."""
-    try:
-        return call()
-    except ValidationError as exc:
-        form.add_service_errors(exc)
-        return None
 
 
 def _reviewers_only(view: View) -> View:

@@ -39,11 +39,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from custos.accounts.models import User
-from custos.accounts.purpose import purpose_from_session
-from custos.govuk.forms import GovukFormMixin
+from custos.govuk.forms import form_submit as _submit
 from custos.register import selectors as register_selectors
 from custos.register.forms import PeopleSearchForm
+from custos.register.views import declared_purpose as _purpose
 from custos.register.views import personal_data_view
+from custos.register.views import request_user as _user
 from custos.rights import policies, selectors, services
 from custos.rights.forms import (
     CloseForm,
@@ -60,27 +61,6 @@ from custos.rights.models import Kind, RecipientNotice, SubjectRequest
 from custos.rights.sar import SECTIONS, parts_of, preview, sar_collect
 
 T = TypeVar("T")
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
-def _purpose(request: HttpRequest) -> str:
-    """The purpose declared this session (``personal_data_view`` made sure there is one)."""
-    purpose = purpose_from_session(request.session)
-    if purpose is None:  # pragma: no cover - personal_data_view redirects first
-        raise PermissionDenied("Declare your purpose first.")
-    return purpose.text
-
-
-def _submit(form: GovukFormMixin, call: Callable[[], T]) -> T | None:
-    """Run a service; show its ``ValidationError`` on the form and return None."""
-    try:
-        return call()
-    except ValidationError as exc:
-        form.add_service_errors(exc)
-        return None
 
 
 def _handler(user: User) -> None:

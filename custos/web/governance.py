@@ -25,7 +25,6 @@ None of these pages shows personal data of the register.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.contrib import messages
@@ -62,27 +61,16 @@ from custos.accounts.services import (
     user_reinstate,
     user_suspend,
 )
-from custos.govuk.forms import GovukFormMixin
+from custos.govuk.forms import form_submit as _submit
 from custos.register import policies as register_policies
 from custos.register import selectors as register_selectors
 from custos.register.models import BCU
+from custos.register.views import request_user as _user
 
 T = TypeVar("T")
 
 #: The value of the BCU filter meaning "accounts with no BCU (London-wide roles)".
 LONDON = "london"
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
-def _submit(form: GovukFormMixin, call: Callable[[], T]) -> T | None:
-    try:
-        return call()
-    except ValidationError as exc:
-        form.add_service_errors(exc)
-        return None
 
 
 def _safe_next(request: HttpRequest, default: str) -> str:
