@@ -43,6 +43,7 @@ demo: setup
 	$(BIN)/custos seed_demo --people 2000 --if-empty
 	$(BIN)/custos retention_sweep --no-progress
 	$(BIN)/custos demo_users
+	$(BIN)/custos seed_sharing_demo
 	@echo "==> Serving Custos on http://127.0.0.1:8000 (Ctrl-C to stop)"
 	$(BIN)/custos runserver 127.0.0.1:8000
 
@@ -90,6 +91,7 @@ bench: setup
 	$(BIN)/python bench/run.py
 	BENCH_POSTGRES_URL=$(TEST_POSTGRES_URL) $(BIN)/python bench/lifecycle.py
 	$(BIN)/python bench/dlp.py
+	BENCH_POSTGRES_URL=$(TEST_POSTGRES_URL) $(BIN)/python bench/sharing.py
 
 clean:
 	rm -rf $(VENV) node_modules build .mypy_cache .ruff_cache

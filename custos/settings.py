@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "custos.retention",
     "custos.dlp",
     "custos.rights",
+    "custos.sharing",
     "custos.web",
 ]
 

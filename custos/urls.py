@@ -5,6 +5,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("api/v1/", include("custos.register.api_urls")),
+    path("api/v1/", include("custos.sharing.api_urls")),
     path("", include("custos.web.urls")),
 ]
 

@@ -314,6 +314,84 @@ def _notice(w: World) -> dict[str, Any]:
     return {"request_id": request.pk, "notice_id": rectification.notices.get().pk}
 
 
+def _agreement(w: World, *, approved: bool = True) -> Any:
+    """An information sharing agreement drafted by central governance and, unless a draft, approved by the IRU."""
+    from custos.sharing import rules
+    from custos.sharing.services import agreement_approve, agreement_draft
+    from custos.sharing.tests.builders import agreement_input
+
+    data = agreement_input(categories=list(rules.CATEGORIES), bands=list(rules.BANDS))
+    agreement = agreement_draft(actor=w.user("central"), data=data)
+    if approved:
+        agreement = agreement_approve(actor=w.user("iru"), agreement=agreement, notes="Approved.")
+    return agreement
+
+
+def _agreement_id(w: World) -> dict[str, Any]:
+    return {"agreement_id": _agreement(w).pk}
+
+
+def _draft_id(w: World) -> dict[str, Any]:
+    return {"agreement_id": _agreement(w, approved=False).pk}
+
+
+def _disclosure(w: World, *, approved: bool = False) -> Any:
+    """A disclosure of the person with a proposed nomination, asked for by officer_a (and approved by the IRU)."""
+    from custos.sharing.services import Asked, disclosure_approve, disclosure_request
+    from custos.sharing.tests.builders import NECESSITY, PURPOSE
+
+    disclosure = disclosure_request(
+        actor=w.user("officer_a"), agreement=_agreement(w), purpose=PURPOSE, people=[Asked(w.person.pk, NECESSITY)]
+    )
+    if approved:
+        disclosure = disclosure_approve(actor=w.user("iru"), disclosure=disclosure, reasons=REASONS)
+    return disclosure
+
+
+def _sharing_form(w: World) -> dict[str, Any]:
+    from custos.sharing.tests.builders import RECIPIENT
+
+    return {
+        "title": "Youth offending service referrals",
+        "recipient_name": "Hackney Youth Offending Service",
+        "recipient_kind": "statutory",
+        "parties": "Metropolitan Police Service",
+        "legal_basis": "DPA 2018 s.35(2)(b)",
+        "purpose": "Assessment of young people referred by the police.",
+        "allowed_fields": ["reference", "full_name"],
+        "categories": ["suspected_offender"],
+        "bands": ["red"],
+        "onward_sharing": "None.",
+        "retention_days": "30",
+        "security": "OFFICIAL-SENSITIVE.",
+        "recipient_key": RECIPIENT,
+        **_date("review_date", timezone.localdate() + dt.timedelta(days=200)),
+        "signatory_1_name": "A. Signer",
+        "signatory_1_role": "Superintendent",
+        "signatory_1_organisation": "Metropolitan Police Service",
+        "signatory_2_name": "B. Signer",
+        "signatory_2_role": "Head of Youth Justice",
+        "signatory_2_organisation": "London Borough of Hackney",
+    }
+
+
+def _agreement_body(w: World) -> dict[str, Any]:
+    """A draft agreement as the sharing API takes it (JSON)."""
+    from custos.sharing.tests.builders import agreement_input
+
+    data = agreement_input()
+    body = {k: getattr(data, k) for k in data.__dataclass_fields__}
+    return {**body, "review_date": (timezone.localdate() + dt.timedelta(days=200)).isoformat()}
+
+
+def _disclosure_body(w: World) -> dict[str, Any]:
+    """A request to share the person with a proposed nomination, as the sharing API takes it (JSON)."""
+    from custos.sharing.tests.builders import NECESSITY, PURPOSE
+
+    people = [{"person": str(w.person.pk), "necessity": NECESSITY}]
+    return {"agreement": str(_agreement(w).pk), "purpose": PURPOSE, "people": people}
+
+
 PERSON = ("person.consulted",)
 REQUEST = ("request.consulted",)
 
@@ -723,7 +801,118 @@ URLS: dict[str, Url] = {
         },
         kwargs=_request_of("erasure"),
     ),
+    # Information sharing (custos.sharing.views): agreements hold no personal data; a disclosure with its people is
+    # a consultation; each decision, the package's download and the recipient's confirmation are recorded.
+    "web:sharing_agreements": Url({"GET": Call(())}, kwargs=_after(_agreement)),
+    "web:sharing_agreement_new": Url(
+        {"GET": Call((), persona="central"), "POST": Call(("isa.drafted",), persona="central", data=_sharing_form)}
+    ),
+    "web:sharing_agreement_edit": Url(
+        {"GET": Call((), persona="central"), "POST": Call(("isa.updated",), persona="central", data=_sharing_form)},
+        kwargs=_draft_id,
+    ),
+    "web:sharing_agreement": Url(
+        {"GET": Call(()), "POST": Call(("isa.approved",), persona="iru", data=lambda w: {"action": "approve"})},
+        kwargs=_draft_id,
+    ),
+    "web:sharing_guidance": Url({"GET": Call(())}),
+    "web:sharing_disclosures": Url({"GET": Call(("disclosure.listed",))}, kwargs=_after(_disclosure)),
+    "web:sharing_disclosure_new": Url(
+        {
+            "GET": Call(()),
+            "POST": Call(
+                ("disclosure.requested", "notification.sent", "notification.sent"),
+                data=lambda w: {
+                    "agreement": str(_agreement(w).pk),
+                    "purpose": "OP-2207: referral to the youth offending service",
+                    "people": f"{w.person.short_ref} | Open referral: the panel must assess risk on Friday.",
+                },
+            ),
+        }
+    ),
+    "web:sharing_disclosure": Url(
+        {
+            "GET": Call(("disclosure.consulted",), persona="iru"),
+            "POST": Call(
+                ("dlp.canary_registered", "disclosure.made"),
+                persona="iru",
+                data=lambda w: {"action": "approve", "approve-reasons": REASONS},
+            ),
+        },
+        kwargs=lambda w: {"disclosure_id": _disclosure(w).pk},
+    ),
+    "web:sharing_destroyed": Url(
+        {
+            "GET": Call((), signed_in=False),
+            "POST": Call(
+                ("package.destruction_refused",),
+                signed_in=False,
+                data=lambda w: {"reference": "D-00000000", "code": "WRONG", "name": "C. Keeper", "role": "Records"},
+            ),
+        }
+    ),
+    "web:sharing_review": Url({"GET": Call(("sharing.reviewed",), persona="auditor")}),
+    "web:sharing_review_pdf": Url({"GET": Call(("sharing.reviewed",), persona="auditor")}),
     # The JSON API: the same rules.
+    # The sharing API (custos.sharing.api): the same services and selectors as the sharing pages.
+    "sharing_api:agreement-list": Url(
+        {"GET": Call(()), "POST": Call(("isa.drafted",), persona="central", data=_agreement_body)}, api=True
+    ),
+    "sharing_api:agreement-detail": Url({"GET": Call(())}, api=True, kwargs=_agreement_id),
+    "sharing_api:agreement-approve": Url(
+        {"POST": Call(("isa.approved",), persona="iru", data=lambda w: {"notes": "Approved."})},
+        api=True,
+        kwargs=_draft_id,
+    ),
+    "sharing_api:agreement-revoke": Url(
+        {"POST": Call(("isa.revoked",), persona="iru", data=lambda w: {"reasons": REASONS})},
+        api=True,
+        kwargs=_agreement_id,
+    ),
+    "sharing_api:disclosure-list": Url(
+        {
+            "GET": Call(("disclosure.listed",)),
+            "POST": Call(("disclosure.requested", "notification.sent", "notification.sent"), data=_disclosure_body),
+        },
+        api=True,
+        kwargs=_after(_disclosure),
+    ),
+    "sharing_api:disclosure-detail": Url(
+        {"GET": Call(("disclosure.consulted",), persona="iru")},
+        api=True,
+        kwargs=lambda w: {"disclosure_id": _disclosure(w).pk},
+    ),
+    "sharing_api:disclosure-approve": Url(
+        {
+            "POST": Call(
+                ("dlp.canary_registered", "disclosure.made"), persona="iru", data=lambda w: {"reasons": REASONS}
+            )
+        },
+        api=True,
+        kwargs=lambda w: {"disclosure_id": _disclosure(w).pk},
+    ),
+    "sharing_api:disclosure-refuse": Url(
+        {"POST": Call(("disclosure.refused",), persona="iru", data=lambda w: {"reasons": REASONS})},
+        api=True,
+        kwargs=lambda w: {"disclosure_id": _disclosure(w).pk},
+    ),
+    "sharing_api:disclosure-withdraw": Url(
+        {"POST": Call(("disclosure.withdrawn",))}, api=True, kwargs=lambda w: {"disclosure_id": _disclosure(w).pk}
+    ),
+    "sharing_api:package": Url(
+        {"GET": Call(("package.downloaded",))},
+        api=True,
+        kwargs=lambda w: {"disclosure_id": _disclosure(w, approved=True).pk},
+    ),
+    "sharing_api:destruction": Url(
+        {
+            "POST": Elsewhere(
+                ("package.destroyed", "export.destroyed"),
+                "custos/sharing/tests/test_api.py::test_approve_download_open_and_confirm_destruction",
+            )
+        },
+        api=True,
+    ),
     "api:nominal-list": Url({"GET": Call(("matrix.listed",))}, api=True),
     "api:nominal-detail": Url(
         {"GET": Call(("nomination.consulted",))}, api=True, kwargs=lambda w: {"nomination_id": w.proposed.pk}
@@ -994,6 +1183,29 @@ COMMANDS: dict[str, Run | Subprocess | Elsewhere] = {
     "export_sweep": Run(lambda w: [], Expect(exact=("export.swept",))),
     "mfa_reset": Run(lambda w: ["officer_a"], Expect(exact=("mfa.reset",))),
     "user_reinstate": Run(lambda w: [w.suspended.username], Expect(exact=("user.reinstated",))),
+    # Agreements and disclosures from the command line (custos.sharing), as the --as-user account
+    "isa": Elsewhere(
+        ("isa.drafted", "isa.approved", "isa.revoked"),
+        "tests/cli/test_sharing_commands.py::test_draft_approve_show_list_and_revoke",
+    ),
+    "disclosure": Elsewhere(
+        ("disclosure.requested", "disclosure.made", "package.downloaded"),
+        "tests/cli/test_sharing_commands.py::test_request_approve_package_and_open_it_with_age",
+    ),
+    # Sharing housekeeping: no agreement past its review date in the test world, so nothing to record
+    "sharing_sweep": Run(lambda w: [], Expect(exact=())),
+    "seed_sharing_demo": Elsewhere(
+        ("isa.drafted", "isa.approved", "sharing_log.imported", "disclosure.requested", "disclosure.made"),
+        "tests/cli/test_sharing_demo_cli.py::test_make_demo_shares_under_agreements_and_the_recipient_opens_the_package",
+    ),
+    "import_sharing_log": Elsewhere(
+        ("sharing_log.imported",),
+        "tests/cli/test_sharing_review_cli.py::test_a_legacy_log_is_imported_once_and_the_review_covers_it",
+    ),
+    "sharing_review": Elsewhere(
+        ("sharing.reviewed",),
+        "tests/cli/test_sharing_review_cli.py::test_a_legacy_log_is_imported_once_and_the_review_covers_it",
+    ),
 }
 
 

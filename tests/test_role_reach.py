@@ -32,6 +32,9 @@ from custos.register.models import BCU
 from custos.register.tests.factories import a_person, an_item
 from custos.retention import services as retention_services
 from custos.rights.services import request_receive
+from custos.sharing import rules as sharing_rules
+from custos.sharing.services import Asked, agreement_approve, agreement_draft, disclosure_request
+from custos.sharing.tests.builders import NECESSITY, PURPOSE, agreement_input
 from tests.mfa import mfa_verified
 
 pytestmark = pytest.mark.django_db
@@ -90,6 +93,17 @@ TABLE: dict[str, str] = {
     "a scan finding, unassigned (web)": "403 403 404 ok 403 ok 403 403 403 403 signin signin",
     "exports (web)": "403 403 ok ok 403 403 403 403 403 403 signin signin",
     "export the matrix (form)": "403 403 ok ok 403 403 403 403 403 403 signin signin",
+    "sharing agreements (web)": "ok ok ok ok ok ok ok ok ok ok signin signin",
+    "an agreement (web)": "ok ok ok ok ok ok ok ok ok ok signin signin",
+    "draft an agreement (form)": "403 403 403 ok ok 403 403 403 403 403 signin signin",
+    "sharing guidance (web)": "ok ok ok ok ok ok ok ok ok ok signin signin",
+    "disclosures (web)": "ok ok ok ok ok ok 403 403 ok 403 signin signin",
+    "ask for a disclosure (form)": "ok ok ok ok 403 403 403 403 ok 403 signin signin",
+    "a disclosure (web)": "404 404 ok ok ok ok 403 403 404 403 signin signin",
+    "sharing review (web)": "403 403 403 ok ok ok ok 403 403 403 signin signin",
+    "confirm a package destroyed (public)": "ok ok ok ok ok ok ok ok ok ok ok ok",
+    "API: sharing agreements": "ok ok ok ok ok ok ok ok ok ok 401 401",
+    "API: a disclosure": "404 404 ok ok ok ok 403 403 404 403 401 401",
 }
 
 #: How README.md writes each outcome.
@@ -175,7 +189,17 @@ def world(make_user: Callable[..., User], bcu_a: BCU, bcu_b: BCU) -> dict[str, A
     finding = Finding.objects.create(
         scan=run, kind="register_data", path="/share/list.csv", people=3, last_seen_at=review.opened_at
     )
+    agreement = agreement_draft(
+        actor=users["central_governance"],
+        data=agreement_input(categories=list(sharing_rules.CATEGORIES), bands=list(sharing_rules.BANDS)),
+    )
+    agreement = agreement_approve(actor=users["iru"], agreement=agreement)
+    disclosure = disclosure_request(
+        actor=author, agreement=agreement, purpose=PURPOSE, people=[Asked(person.pk, NECESSITY)]
+    )
     return {
+        "agreement": agreement,
+        "disclosure": disclosure,
         "finding": finding,
         "person": person,
         "item": social,
@@ -224,6 +248,17 @@ def _paths(world: dict[str, Any]) -> dict[str, str]:
         "a scan finding, unassigned (web)": reverse("web:dlp_finding", args=[world["finding"].pk]),
         "exports (web)": reverse("web:exports"),
         "export the matrix (form)": reverse("web:export_new"),
+        "sharing agreements (web)": reverse("web:sharing_agreements"),
+        "an agreement (web)": reverse("web:sharing_agreement", args=[world["agreement"].pk]),
+        "draft an agreement (form)": reverse("web:sharing_agreement_new"),
+        "sharing guidance (web)": reverse("web:sharing_guidance"),
+        "disclosures (web)": reverse("web:sharing_disclosures"),
+        "ask for a disclosure (form)": reverse("web:sharing_disclosure_new"),
+        "a disclosure (web)": reverse("web:sharing_disclosure", args=[world["disclosure"].pk]),
+        "sharing review (web)": reverse("web:sharing_review"),
+        "confirm a package destroyed (public)": reverse("web:sharing_destroyed"),
+        "API: sharing agreements": reverse("sharing_api:agreement-list"),
+        "API: a disclosure": reverse("sharing_api:disclosure-detail", args=[world["disclosure"].pk]),
     }
 
 

@@ -104,6 +104,24 @@ class Verb(models.TextChoices):
     EXPORT_DESTROYED = "export.destroyed", "Destruction of an export confirmed"
     EXPORTS_SWEPT = "export.swept", "Expired exports put on task lists"
 
+    # information sharing (custos.sharing)
+    ISA_DRAFTED = "isa.drafted", "Information sharing agreement drafted"
+    ISA_UPDATED = "isa.updated", "Draft information sharing agreement changed"
+    ISA_APPROVED = "isa.approved", "Information sharing agreement approved (IRU)"
+    ISA_REVOKED = "isa.revoked", "Information sharing agreement revoked"
+    ISA_EXPIRED = "isa.expired", "Information sharing agreement expired (review date passed)"
+    DISCLOSURE_REQUESTED = "disclosure.requested", "Disclosure requested"
+    DISCLOSURE_REFUSED = "disclosure.refused", "Disclosure refused"
+    DISCLOSURE_WITHDRAWN = "disclosure.withdrawn", "Disclosure request withdrawn"
+    DISCLOSURE_MADE = "disclosure.made", "Personal data disclosed under an agreement (encrypted package)"
+    DISCLOSURE_CONSULTED = "disclosure.consulted", "Disclosure consulted"
+    DISCLOSURES_LISTED = "disclosure.listed", "Disclosures listed"
+    PACKAGE_DOWNLOADED = "package.downloaded", "Encrypted sharing package downloaded"
+    PACKAGE_DESTROYED = "package.destroyed", "Recipient confirmed a sharing package destroyed"
+    PACKAGE_DESTRUCTION_REFUSED = "package.destruction_refused", "Confirmation of destruction refused (wrong code)"
+    SHARING_REVIEWED = "sharing.reviewed", "Sharing review report produced"
+    SHARING_LOG_IMPORTED = "sharing_log.imported", "Legacy sharing log imported"
+
 
 class AuditEvent(models.Model):
     """One recorded action. Never updated or deleted (database triggers refuse).

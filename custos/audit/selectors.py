@@ -54,6 +54,7 @@ CONSULTATION_VERBS: frozenset[str] = frozenset(
         Verb.REVIEW_CONSULTED,
         Verb.REQUEST_CONSULTED,
         Verb.SAR_COMPILED,
+        Verb.DISCLOSURE_CONSULTED,
     }
 )
 

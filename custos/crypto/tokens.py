@@ -34,3 +34,19 @@ def random_secret(nbytes: int = 50) -> str:
 def random_bytes(nbytes: int = 20) -> bytes:
     """Fresh random bytes, for shared secrets such as a TOTP key (160 bits by default)."""
     return secrets.token_bytes(nbytes)
+
+
+def code_new(nbytes: int = 12) -> str:
+    """A one-time code handed to someone outside Custos (e.g. inside a sharing package)."""
+    return secrets.token_urlsafe(nbytes)
+
+
+def code_digest(purpose: str, code: str) -> str:
+    """The keyed digest stored in place of a one-time code (hex); ``purpose`` separates uses."""
+    key = get_provider().derive(f"code-{purpose}-v1")
+    return hmac.new(key, code.strip().encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def code_matches(purpose: str, code: str, digest: str) -> bool:
+    """Does ``code`` match the stored ``digest``? (constant time)."""
+    return hmac.compare_digest(code_digest(purpose, code), digest or "")

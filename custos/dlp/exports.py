@@ -122,7 +122,7 @@ def _purpose(text: str) -> str:
 
 
 def _format(fmt: str) -> str:
-    if fmt not in Export.Format.values:
+    if fmt not in _BUILDERS:
         raise ValidationError({"fmt": "Choose CSV, XLSX or PDF."})
     return fmt
 
@@ -170,7 +170,7 @@ def _people(actor: User, people: QuerySet[Person] | Iterable[Any]) -> list[Perso
 # --- rows and the canary -----------------------------------------------------------------------------------------
 
 
-def _postcode(address: str) -> str:
+def postcode_of(address: str) -> str:
     match = _POSTCODE.search(address.upper())
     return f"{match.group(1)} {match.group(2)}" if match else ""
 
@@ -183,14 +183,16 @@ def _row(person: Person, band: str) -> dict[str, str]:
         "aliases": "; ".join(person.aliases or []),
         "date_of_birth": person.date_of_birth.strftime("%d/%m/%Y") if person.date_of_birth else "",
         "address": address,
-        "postcode": _postcode(address),
+        "postcode": postcode_of(address),
         "bcu": person.bcu.name,
         "band": band,
     }
 
 
 @dataclass(frozen=True)
-class _Canary:
+class CanaryPerson:
+    """A plausible, fictional person planted in one export (its values are never stored)."""
+
     full_name: str
     date_of_birth: dt.date
     address: str
@@ -203,7 +205,7 @@ def _name_is_taken(name: str) -> bool:
     return Fingerprint.objects.filter(kind=FieldKind.NAME, digest__in=digests).exists()
 
 
-def _canary_make() -> _Canary:
+def canary_make() -> CanaryPerson:
     """A plausible, fictional person whose name is nobody's in the register."""
     fake = Faker("en_GB")
     fake.seed_instance(_rng.getrandbits(64))
@@ -216,7 +218,7 @@ def _canary_make() -> _Canary:
     postcode = (
         f"{_rng.choice(_AREAS)}{_rng.randint(1, 20)} {_rng.randint(1, 9)}{_rng.choice(letters)}{_rng.choice(letters)}"
     )
-    return _Canary(
+    return CanaryPerson(
         full_name=name,
         date_of_birth=fake.date_of_birth(minimum_age=15, maximum_age=35),
         address=f"{_rng.randint(1, 240)} {fake.street_name()}, London {postcode}",
@@ -225,7 +227,7 @@ def _canary_make() -> _Canary:
     )
 
 
-def _canary_row(canary: _Canary, like: dict[str, str] | None) -> dict[str, str]:
+def _canary_row(canary: CanaryPerson, like: dict[str, str] | None) -> dict[str, str]:
     return {
         "reference": canary.reference,
         "full_name": canary.full_name,
@@ -348,7 +350,7 @@ def export_create(
         .values_list("person_id", "band")
     )
     rows = [_row(p, bands.get(p.pk, "") or "") for p in found]
-    canary = _canary_make()
+    canary = canary_make()
     rows.insert(_rng.randint(0, len(rows)), _canary_row(canary, _rng.choice(rows) if rows else None))
     export = Export(
         created_by=actor,
@@ -403,6 +405,95 @@ def export_create(
     return export
 
 
+# --- sharing packages ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PackageRegistration:
+    """What the export service gives the sharing app for one package: its record, watermark and canary."""
+
+    export: Export
+    watermark: str
+    canary: CanaryPerson | None
+
+
+def package_register(
+    *,
+    actor: User,
+    exporter: User,
+    purpose: str,
+    people: Sequence[Person],
+    fields: Sequence[str],
+    expires_on: dt.date,
+    recipient: str,
+    link: str,
+    traceable: bool,
+) -> PackageRegistration:
+    """Register a sharing package through the export service; call inside the disclosure's transaction.
+
+    The sharing app has already authorised the disclosure under its
+    agreement (``custos.sharing``); this registers the package as an export
+    (who asked, why, whom, expiry, the recipient), gives it its watermark
+    and, when ``traceable`` (the package holds a name and a second field the
+    scanner can corroborate), a canary registered
+    like any export's. The disclosure event itself (``disclosure.made``,
+    with its recipients) is the sharing app's; none is recorded here, so a
+    disclosure is logged once.
+    """
+    now = timezone.now()
+    export = Export(
+        created_by=exporter,
+        bcu_code=exporter.bcu_code or "",
+        purpose=purpose,
+        fmt=Export.Format.PACKAGE,
+        fields=list(fields),
+        people_count=len(people),
+        people_refs=[p.ref for p in people],
+        created_at=now,
+        expires_on=expires_on,
+        recipient=recipient,
+        link=link,
+    )
+    export.save(force_insert=True)
+    canary = None
+    if traceable:
+        canary = canary_make()
+        canary_register(
+            actor=actor,
+            export_ref=export.ref,
+            exported_by=exporter,
+            exported_at=now,
+            full_name=canary.full_name,
+            date_of_birth=canary.date_of_birth,
+            addresses=[canary.address],
+        )
+    return PackageRegistration(export=export, watermark=watermark(export, exporter.username), canary=canary)
+
+
+def package_destroyed(*, actor: User | Actor, export_ref: str, confirmed_by: str) -> None:
+    """The recipient confirmed a package destroyed: the export is closed and its notices are done.
+
+    Called by the sharing app inside its own transaction, after checking the
+    recipient's destruction code; records ``export.destroyed``.
+    """
+    export = Export.objects.select_for_update().get(pk=export_ref.removeprefix("export:"))
+    if export.is_destroyed:
+        return
+    export.destroyed_at = timezone.now()
+    export.destroyed_reasons = f"Destruction confirmed by the recipient ({confirmed_by})."
+    export.save(update_fields=["destroyed_at", "destroyed_reasons"])
+    Notification.objects.filter(kind=NOTICE_KIND, link=destroy_link(export), done_at__isnull=True).update(
+        done_at=export.destroyed_at
+    )
+    event_record(
+        actor=actor,
+        verb=Verb.EXPORT_DESTROYED,
+        object_type="export",
+        object_ref=export.ref,
+        detail={"expired": timezone.localdate() > export.expires_on, "package": True},
+    )
+
+
 def _mine(actor: User, export: Export, message: str) -> None:
     _require(policies.may_download_export(actor, export.created_by_id), message)
 
@@ -412,6 +503,8 @@ def export_download(*, actor: User, export: Export) -> bytes:
     """Hand the file to its exporter, once; the server's copy is removed. Records ``export.downloaded``."""
     _mine(actor, export, "Only the person who made the export may download it.")
     export = Export.objects.select_for_update().get(pk=export.pk)
+    if export.is_package:
+        raise RuleBroken("A sharing package is downloaded from its disclosure's page.")
     if export.is_destroyed:
         raise RuleBroken("This export has been destroyed.")
     if export.downloaded_at is not None:
@@ -449,6 +542,8 @@ def export_destroyed(*, actor: User, export: Export, reasons: str) -> Export:
         "Only the person who made the export may confirm its destruction.",
     )
     export = Export.objects.select_for_update().get(pk=export.pk)
+    if export.is_package:
+        raise RuleBroken("A sharing package's destruction is confirmed by its recipient, with the code in the package.")
     if export.is_destroyed:
         raise RuleBroken("Destruction of this export is already confirmed.")
     reasons = " ".join((reasons or "").split())
@@ -474,7 +569,19 @@ def export_destroyed(*, actor: User, export: Export, reasons: str) -> Export:
 
 
 def destroy_link(export: Export) -> str:
-    return f"/exports/{export.pk}/destroyed/"
+    return export.link or f"/exports/{export.pk}/destroyed/"
+
+
+def _overdue_message(export: Export) -> str:
+    if export.is_package:
+        return (
+            f"Sharing package {export.short_ref} to {export.recipient} passed its destroy-by date "
+            f"({export.expires_on.isoformat()}): ask the recipient to confirm it is destroyed."
+        )
+    return (
+        f"Export {export.short_ref} passed its destroy-by date "
+        f"({export.expires_on.isoformat()}): its exporter must confirm it is destroyed."
+    )
 
 
 def _told(export: Export) -> list[User]:
@@ -516,10 +623,7 @@ def exports_expired_notify(*, actor: User | Actor | None = None, today: dt.date 
                         Notification(
                             recipient=user,
                             kind=NOTICE_KIND,
-                            message=(
-                                f"Export {export.short_ref} passed its destroy-by date "
-                                f"({export.expires_on.isoformat()}): its exporter must confirm it is destroyed."
-                            ),
+                            message=_overdue_message(export),
                             link=link,
                         )
                         for user in recipients

@@ -230,6 +230,7 @@ class Export(models.Model):
         CSV = "csv", "CSV"
         XLSX = "xlsx", "Excel workbook (XLSX)"
         PDF = "pdf", "PDF"
+        PACKAGE = "age", "Sharing package (encrypted to the recipient)"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -250,6 +251,10 @@ class Export(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     destroyed_reasons = models.TextField(blank=True)
+    recipient = models.CharField(
+        max_length=200, blank=True, help_text="For a sharing package: the organisation it was disclosed to."
+    )
+    link = models.CharField(max_length=200, blank=True, help_text="Where its follow-up happens, if not /exports/.")
 
     class Meta:
         ordering = ["-created_at"]
@@ -273,3 +278,7 @@ class Export(models.Model):
     @property
     def is_destroyed(self) -> bool:
         return self.destroyed_at is not None
+
+    @property
+    def is_package(self) -> bool:
+        return self.fmt == self.Format.PACKAGE

@@ -16,6 +16,7 @@ from custos.dlp import policies as dlp_policies
 from custos.register import policies
 from custos.retention import policies as retention_policies
 from custos.rights import policies as rights_policies
+from custos.sharing import policies as sharing_policies
 from custos.web.audit_views import may_read_log
 
 
@@ -49,6 +50,11 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             extra = {"custos_purpose": declared.reference if declared else "", "custos_purpose_change": change}
         elif policies.role_may_view_people(user):  # training missing or expired
             items.append({"text": "Your training", "href": reverse("web:my_training")})
+        if sharing_policies.may_view_agreements(user):
+            sharing = (
+                "web:sharing_disclosures" if sharing_policies.may_list_disclosures(user) else "web:sharing_agreements"
+            )
+            items.append({"text": "Sharing", "href": reverse(sharing), "prefix": "/sharing/"})
         if account_policies.may_view_training(user):
             items.append({"text": "Training", "href": reverse("web:training")})
         if account_policies.may_view_recertification(user):
@@ -63,6 +69,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         extra["custos_open_tasks"] = open_tasks
         items.append({"text": "Your account", "href": reverse("web:profile")})
         for item in items:
-            item["active"] = path.startswith(item["href"])
+            item["active"] = path.startswith(item.get("prefix", item["href"]))
         home = items[0]["href"]
     return {"custos_navigation": items, "custos_home": home, **extra}

@@ -32,4 +32,5 @@ urlpatterns = [
     path("", include("custos.retention.urls")),
     path("", include("custos.dlp.urls")),
     path("", include("custos.rights.urls")),
+    path("", include("custos.sharing.urls")),
 ]

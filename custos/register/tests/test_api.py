@@ -711,8 +711,12 @@ def test_openapi_schema_is_valid_and_covers_every_route(officer_a: User, api_for
     assert response.status_code == 200
     schema = response.json()
     validate_schema(schema)
-    assert set(schema["paths"]) == _api_routes() - {"/api/v1/openapi.json"}
-    operations = {(method, path) for path, ops in schema["paths"].items() for method in ops}
+    # The register's own routes here; the sharing API's are covered by custos/sharing/tests/test_api.py.
+    register_paths = {p: ops for p, ops in schema["paths"].items() if not p.startswith("/api/v1/sharing/")}
+    assert set(register_paths) == {r for r in _api_routes() if not r.startswith("/api/v1/sharing/")} - {
+        "/api/v1/openapi.json"
+    }
+    operations = {(method, path) for path, ops in register_paths.items() for method in ops}
     assert operations == {
         ("get", "/api/v1/nominals/"),
         ("get", "/api/v1/nominals/{nomination_id}/"),
@@ -723,7 +727,7 @@ def test_openapi_schema_is_valid_and_covers_every_route(officer_a: User, api_for
         ("post", "/api/v1/intelligence/"),
         ("get", "/api/v1/intelligence/{item_id}/"),
     }
-    for path, ops in schema["paths"].items():
+    for path, ops in register_paths.items():
         for method, op in ops.items():
             assert op["security"] == [{"apiToken": []}], (method, path)
             assert "401" in op["responses"], (method, path)
