@@ -44,6 +44,8 @@ demo: setup
 	$(BIN)/custos retention_sweep --no-progress
 	$(BIN)/custos demo_users
 	$(BIN)/custos seed_sharing_demo
+	$(BIN)/custos dpia --seed-risks
+	$(BIN)/custos bcu_audit --all
 	@echo "==> Serving Custos on http://127.0.0.1:8000 (Ctrl-C to stop)"
 	$(BIN)/custos runserver 127.0.0.1:8000
 

@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "custos.dlp",
     "custos.rights",
     "custos.sharing",
+    "custos.oversight",
     "custos.web",
 ]
 

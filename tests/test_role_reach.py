@@ -104,6 +104,17 @@ TABLE: dict[str, str] = {
     "confirm a package destroyed (public)": "ok ok ok ok ok ok ok ok ok ok ok ok",
     "API: sharing agreements": "ok ok ok ok ok ok ok ok ok ok 401 401",
     "API: a disclosure": "404 404 ok ok ok ok 403 403 404 403 401 401",
+    "BCU audits (web)": "403 403 ok ok 403 ok ok 403 403 403 signin signin",
+    "breach register (web)": "403 403 403 ok ok ok ok 403 403 403 signin signin",
+    "record a breach (form)": "403 403 403 ok 403 ok 403 403 403 403 signin signin",
+    "DPIA (web)": "403 403 403 ok ok ok ok 403 403 403 signin signin",
+    "DPIA risk register (web)": "403 403 403 ok ok ok ok 403 403 403 signin signin",
+    "records of processing (web)": "403 403 403 ok ok ok ok 403 403 403 signin signin",
+    "oversight (web)": "403 403 ok ok ok ok ok 403 403 403 signin signin",
+    # Oversight: the equality monitor (custos.oversight.equality)
+    "equality monitor (web)": "403 403 ok ok ok ok ok 403 403 403 signin signin",
+    "equality publications (web)": "403 403 ok ok ok ok ok 403 403 403 signin signin",
+    "transparency page (public)": "ok ok ok ok ok ok ok ok ok ok ok ok",
 }
 
 #: How README.md writes each outcome.
@@ -259,6 +270,16 @@ def _paths(world: dict[str, Any]) -> dict[str, str]:
         "confirm a package destroyed (public)": reverse("web:sharing_destroyed"),
         "API: sharing agreements": reverse("sharing_api:agreement-list"),
         "API: a disclosure": reverse("sharing_api:disclosure-detail", args=[world["disclosure"].pk]),
+        "BCU audits (web)": reverse("web:audits_list"),
+        "breach register (web)": reverse("web:breaches_list"),
+        "record a breach (form)": reverse("web:breaches_new"),
+        "DPIA (web)": reverse("web:dpia_list"),
+        "DPIA risk register (web)": reverse("web:dpia_risks"),
+        "records of processing (web)": reverse("web:dpia_records_of_processing"),
+        "oversight (web)": reverse("web:oversight"),
+        "equality monitor (web)": reverse("web:equality_monitor"),
+        "equality publications (web)": reverse("web:equality_publications"),
+        "transparency page (public)": reverse("web:equality_transparency"),
     }
 
 

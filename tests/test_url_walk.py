@@ -15,8 +15,9 @@ from django.urls import URLPattern, URLResolver, get_resolver
 pytestmark = pytest.mark.django_db
 
 #: The only pages an anonymous visitor may load.
-#: Pages anyone may open: signing in, and a sharing recipient's confirmation of destruction (the code is the proof).
-PUBLIC = {"/sign-in/", "/sharing/destroyed/", "/api/v1/sharing/destruction/"}
+#: Pages anyone may open: signing in, a sharing recipient's confirmation of destruction (the code is the
+#: proof), and the public transparency page (published aggregates only, small numbers suppressed).
+PUBLIC = {"/sign-in/", "/sharing/destroyed/", "/api/v1/sharing/destruction/", "/transparency/"}
 
 _SAMPLE = {"uuid": str(uuid.uuid4()), "int": "1", "str": "x", "slug": "x", "path": "x"}
 

@@ -56,6 +56,23 @@ def purpose_clean(*, reference: str, reason: str) -> DeclaredPurpose:
     return DeclaredPurpose(reference=reference, reason=reason)
 
 
+def purpose_text_clean(text: str, *, field: str, example: str, of: str = "") -> str:
+    """A purpose given as one string, ``REFERENCE: reason``, checked; ``ValidationError`` on ``field`` otherwise.
+
+    For forms and commands that take the purpose as one value (exports, disclosures): the message says
+    what is wanted (``of``, e.g. ``" of the export"``), with ``example`` (e.g. ``"OP-1234: tasking pack"``).
+    """
+    reference, sep, reason = (text or "").partition(":")
+    try:
+        if not sep:
+            raise ValidationError("no reference")
+        return purpose_clean(reference=reference, reason=reason).text
+    except ValidationError:
+        raise ValidationError(
+            {field: f"Declare the purpose{of}: a reference and a reason, like '{example}'."}
+        ) from None
+
+
 def purpose_from_session(session: Mapping[str, Any]) -> DeclaredPurpose | None:
     """The purpose kept in this session, if one was declared."""
     stored = session.get(SESSION_KEY)

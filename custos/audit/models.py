@@ -121,6 +121,28 @@ class Verb(models.TextChoices):
     PACKAGE_DESTRUCTION_REFUSED = "package.destruction_refused", "Confirmation of destruction refused (wrong code)"
     SHARING_REVIEWED = "sharing.reviewed", "Sharing review report produced"
     SHARING_LOG_IMPORTED = "sharing_log.imported", "Legacy sharing log imported"
+    # Oversight: BCU audits and the breach register (custos.oversight.audits, custos.oversight.breaches)
+    BCU_AUDITED = "bcu_audit.run", "BCU audit run"
+    BCU_AUDITS_LISTED = "bcu_audit.listed", "BCU audits listed"
+    BCU_AUDIT_VIEWED = "bcu_audit.viewed", "BCU audit viewed"
+    BREACH_RECORDED = "breach.recorded", "Personal data breach recorded"
+    BREACH_NOTIFIED = "breach.notified", "Breach notification to the ICO recorded (or not notifiable)"
+    BREACH_DECIDED = "breach.decided", "Decision on telling data subjects recorded (s.68)"
+    BREACH_ACTION = "breach.action", "Breach action recorded or done"
+    BREACH_CLOSED = "breach.closed", "Breach closed"
+    BREACH_VIEWED = "breach.viewed", "Breach viewed"
+    BREACHES_SWEPT = "breach.swept", "Breaches past the 72-hour deadline put on the DPO's task list"
+    # Oversight: the DPIA pack, risk register and records of processing (custos.oversight.dpia)
+    DPIA_GENERATED = "dpia.generated", "Draft DPIA generated from the running system"
+    DPIA_SIGNED_OFF = "dpia.signed_off", "DPIA version signed off by the DPO"
+    DPIA_EXPORTED = "dpia.exported", "DPIA version exported (PDF or JSON)"
+    RISK_CHANGED = "dpia.risk_changed", "DPIA risk register entry added or changed"
+    RISKS_SEEDED = "dpia.risks_seeded", "Starting DPIA risks loaded"
+    RECORDS_OF_PROCESSING_PRODUCED = "ropa.produced", "Records of processing (s.61) produced"
+    # Oversight: the equality monitor and its quarterly publication (custos.oversight.equality)
+    EQUALITY_VIEWED = "equality.viewed", "Equality monitor viewed (aggregates)"
+    EQUALITY_BASELINE_LOADED = "equality.baseline_loaded", "Equality baseline loaded"
+    EQUALITY_PUBLISHED = "equality.published", "Quarterly equality publication made"
 
 
 class AuditEvent(models.Model):

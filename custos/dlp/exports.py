@@ -46,7 +46,7 @@ from django.utils import timezone
 from faker import Faker
 
 from custos.accounts.models import Notification, Role, User
-from custos.accounts.purpose import purpose_clean
+from custos.accounts.purpose import purpose_text_clean
 from custos.audit.models import Verb
 from custos.audit.services import Actor, event_record
 from custos.crypto.dlp_key import dlp_hasher
@@ -110,15 +110,7 @@ def _require(allowed: bool, message: str) -> None:
 
 
 def _purpose(text: str) -> str:
-    reference, sep, reason = (text or "").partition(":")
-    try:
-        if not sep:
-            raise ValidationError("no reference")
-        return purpose_clean(reference=reference, reason=reason).text
-    except ValidationError:
-        raise ValidationError(
-            {"purpose": "Declare the purpose of the export: a reference and a reason, like 'OP-1234: tasking pack'."}
-        ) from None
+    return purpose_text_clean(text, field="purpose", example="OP-1234: tasking pack", of=" of the export")
 
 
 def _format(fmt: str) -> str:

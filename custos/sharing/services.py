@@ -26,7 +26,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from custos.accounts.models import Notification, Role, User
-from custos.accounts.purpose import purpose_clean
+from custos.accounts.purpose import purpose_text_clean
 from custos.accounts.services import notify
 from custos.audit.models import Verb
 from custos.audit.services import Actor, event_record
@@ -416,15 +416,7 @@ class Asked:
 
 
 def _purpose(text: str) -> str:
-    reference, sep, reason = (text or "").partition(":")
-    try:
-        if not sep:
-            raise ValidationError("no reference")
-        return purpose_clean(reference=reference, reason=reason).text
-    except ValidationError:
-        raise ValidationError(
-            {"purpose": "Declare the purpose: a reference and a reason, like 'OP-1234: safeguarding referral'."}
-        ) from None
+    return purpose_text_clean(text, field="purpose", example="OP-1234: safeguarding referral")
 
 
 def _people_for(actor: User, asked: Sequence[Asked]) -> list[Person]:

@@ -32,5 +32,6 @@ urlpatterns = [
     path("", include("custos.retention.urls")),
     path("", include("custos.dlp.urls")),
     path("", include("custos.rights.urls")),
+    path("", include("custos.oversight.urls")),
     path("", include("custos.sharing.urls")),
 ]

@@ -1,0 +1,3 @@
+"""Models of this part of oversight (see custos/oversight/models.py)."""
+
+__all__: list[str] = []
