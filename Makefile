@@ -10,6 +10,9 @@ ASSETS := build/static/custos.css
 # PostgreSQL for the second run of the suite (trust auth on loopback).
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
+# One pytest-xdist worker per core; a test module stays on one worker, so a module's server starts once.
+PYTEST_WORKERS ?= auto
+PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 .PHONY: help setup demo test test-sqlite test-postgres lint bench prerequisites postgres debian-packages clean
 
@@ -76,11 +79,11 @@ test: setup prerequisites
 
 test-sqlite: setup
 	@echo "==> Test suite on SQLite"
-	env -u CUSTOS_DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS)
+	env -u CUSTOS_DATABASE_URL $(PYTEST) $(PYTEST_ARGS)
 
 test-postgres: setup
 	@echo "==> Test suite on PostgreSQL ($(TEST_POSTGRES_URL))"
-	CUSTOS_DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest $(PYTEST_ARGS)
+	CUSTOS_DATABASE_URL=$(TEST_POSTGRES_URL) $(PYTEST) $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

@@ -4,29 +4,32 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from custos.oversight.equality.selectors import RatioRow  # noqa: E402
-
-matplotlib.rcParams["svg.hashsalt"] = "custos"  # stable ids, so the same figures give the same file
+from custos.oversight.equality.selectors import RatioRow
 
 
-def _svg(figure: Figure) -> bytes:
+def _figure() -> tuple[Any, Any]:
+    """A new figure and its axes. matplotlib is imported here, when a chart is drawn: importing it takes about
+    half a second, which every ``custos`` command and server start would otherwise pay. The object API (no
+    pyplot) keeps no global state between requests."""
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    matplotlib.rcParams["svg.hashsalt"] = "custos"  # stable ids, so the same figures give the same file
+    figure = Figure(figsize=(6.5, 3.2))
+    return figure, figure.subplots()
+
+
+def _svg(figure: Any) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
-    plt.close(figure)
     return buffer.getvalue()
 
 
 def ratio_chart(rows: Sequence[RatioRow], *, title: str) -> bytes:
     """Representation ratio per group with its interval, and a line at 1 (parity)."""
-    figure, axes = plt.subplots(figsize=(6.5, 3.2))
+    figure, axes = _figure()
     names = [row.group for row in rows]
     values = [row.representation.value or 0.0 for row in rows]
     lows = [
@@ -51,7 +54,7 @@ def ratio_chart(rows: Sequence[RatioRow], *, title: str) -> bytes:
 
 def series_chart(series: dict[str, dict[str, int]], *, title: str) -> bytes:
     """Events per month per group, one line each."""
-    figure, axes = plt.subplots(figsize=(6.5, 3.2))
+    figure, axes = _figure()
     months = sorted(series)
     names = sorted({name for counts in series.values() for name in counts})
     for name in names:
