@@ -43,6 +43,7 @@ setup: $(STAMP) $(ASSETS)
 
 demo: setup
 	$(BIN)/custos init
+	$(BIN)/custos guidance seed --publish
 	$(BIN)/custos seed_demo --people 2000 --if-empty
 	$(BIN)/custos retention_sweep --no-progress
 	$(BIN)/custos demo_users

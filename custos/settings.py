@@ -57,6 +57,9 @@ ERASURE_LEDGER_PATH = Path(os.environ.get("CUSTOS_ERASURE_LEDGER") or KEY_FILE_P
 # KEK, so a scanning host holds this key and the fingerprint index but never the KEK.
 DLP_KEY_PATH = Path(os.environ.get("CUSTOS_DLP_KEY_FILE") or KEY_FILE_PATH.parent / "dlp.key")
 
+# The force named on reports sent out (the Annex 1 progress report); empty means the Metropolitan Police Service.
+CUSTOS_FORCE_NAME = os.environ.get("CUSTOS_FORCE_NAME", "")
+
 # Key provider: "local" (the key file, default) or "pkcs11" (an HSM token; docs/backup-and-restore.md).
 CUSTOS_KEY_PROVIDER = os.environ.get("CUSTOS_KEY_PROVIDER", "")  # empty means "local"
 CUSTOS_PKCS11_LIBRARY = os.environ.get("CUSTOS_PKCS11_LIBRARY", "")

@@ -115,6 +115,12 @@ TABLE: dict[str, str] = {
     "equality monitor (web)": "403 403 ok ok ok ok ok 403 403 403 signin signin",
     "equality publications (web)": "403 403 ok ok ok ok ok 403 403 403 signin signin",
     "transparency page (public)": "ok ok ok ok ok ok ok ok ok ok ok ok",
+    # Oversight: the guidance library (custos.oversight.guidance)
+    "guidance library (web)": "ok ok ok ok ok ok ok ok ok ok signin signin",
+    "write guidance (form)": "403 403 403 ok 403 ok 403 403 403 403 signin signin",
+    # Oversight: the Annex 1 tracker and monthly reports (custos.oversight.annex1)
+    "Annex 1 tracker (web)": "403 403 403 ok 403 ok ok 403 403 403 signin signin",
+    "Annex 1 reports (web)": "403 403 403 ok 403 ok ok 403 403 403 signin signin",
 }
 
 #: How README.md writes each outcome.
@@ -280,6 +286,10 @@ def _paths(world: dict[str, Any]) -> dict[str, str]:
         "equality monitor (web)": reverse("web:equality_monitor"),
         "equality publications (web)": reverse("web:equality_publications"),
         "transparency page (public)": reverse("web:equality_transparency"),
+        "guidance library (web)": reverse("web:guidance_index"),
+        "write guidance (form)": reverse("web:guidance_draft", args=["social_media"]),
+        "Annex 1 tracker (web)": reverse("web:annex1_tracker"),
+        "Annex 1 reports (web)": reverse("web:annex1_reports"),
     }
 
 

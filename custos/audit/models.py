@@ -143,6 +143,12 @@ class Verb(models.TextChoices):
     EQUALITY_VIEWED = "equality.viewed", "Equality monitor viewed (aggregates)"
     EQUALITY_BASELINE_LOADED = "equality.baseline_loaded", "Equality baseline loaded"
     EQUALITY_PUBLISHED = "equality.published", "Quarterly equality publication made"
+    # Oversight: the guidance library (custos.oversight.guidance)
+    GUIDANCE_DRAFTED = "guidance.drafted", "Guidance draft written or changed"
+    GUIDANCE_PUBLISHED = "guidance.published", "Guidance version published, with the day it comes into force"
+    GUIDANCE_DISCARDED = "guidance.discarded", "Guidance draft discarded"
+    # Oversight: the Annex 1 tracker and its monthly progress report (custos.oversight.annex1)
+    ANNEX1_REPORTED = "annex1.reported", "Annex 1 monthly progress report generated"
 
 
 class AuditEvent(models.Model):

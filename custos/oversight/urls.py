@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("custos.oversight.breaches.urls")),
     path("", include("custos.oversight.dpia.urls")),
     path("", include("custos.oversight.guidance.urls")),
+    path("", include("custos.oversight.annex1.urls")),
 ]

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from custos.accounts.models import User
+from custos.oversight.annex1 import policies as annex1_policies
 from custos.oversight.audits import policies as audit_policies
 from custos.oversight.breaches import policies as breach_policies
 from custos.oversight.dpia import policies as dpia_policies
@@ -60,6 +61,13 @@ SECTIONS = (
         "web:dpia_records_of_processing",
         "What Custos processes, why, about whom, for whom and for how long (s.61).",
         dpia_policies.may_read_dpia,
+    ),
+    Section(
+        "Annex 1 tracker",
+        "web:annex1_tracker",
+        "Each term of the enforcement notice's Annex 1 with its status from live evidence, and the monthly "
+        "progress reports for the Information Commissioner (notice paragraph 70).",
+        annex1_policies.may_view_annex1,
     ),
 )
 

@@ -193,6 +193,8 @@ class Gang(models.Model):
     review_date = models.DateField()
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    #: ``{topic: version}`` of the written guidance in force when it was recorded (register.guidance).
+    guidance = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -295,6 +297,11 @@ class IntelligenceItem(models.Model):
     summary = EncryptedTextField()
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    #: ``{topic: version}`` of the written guidance in force when it was recorded (register.guidance).
+    guidance = models.JSONField(default=dict, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    #: ``{topic: version}`` of the written guidance in force when it was verified or rejected (register.guidance).
+    verification_guidance = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-occurred_on", "-created_at"]
@@ -361,6 +368,10 @@ class Nomination(models.Model):
     )
     activation_reasons = EncryptedTextField(null=True)
     review_due = models.DateField(null=True, blank=True)
+    #: ``{topic: version}`` of the written guidance in force when it was proposed (register.guidance).
+    guidance = models.JSONField(default=dict, blank=True)
+    #: ``{topic: version}`` of the written guidance in force when it was confirmed (register.guidance).
+    activation_guidance = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-proposed_at"]
@@ -420,6 +431,8 @@ class RagDecision(models.Model):
     rubric_version = models.PositiveIntegerField(null=True)
     decided_at = models.DateTimeField(auto_now_add=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    #: ``{topic: version}`` of the written guidance in force when it was decided (register.guidance).
+    guidance = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-decided_at"]

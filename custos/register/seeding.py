@@ -40,6 +40,7 @@ from custos.crypto.envelope import data_key_new
 from custos.crypto.tokens import random_secret
 from custos.register import policies
 from custos.register.bulk import BulkCounts, PersonBundle, bundles_write
+from custos.register.guidance import Decision, versions_in_force
 from custos.register.models import (
     BCU,
     Band,
@@ -551,6 +552,7 @@ def _gangs_ensure(
                             "intelligence of joint offending by its members."
                         ),
                         review_date=today + dt.timedelta(days=180),
+                        guidance=versions_in_force(Decision.GANG_RECORDED, today),
                     )
                     new.append(gang)
                     existing[(bcu.code, name)] = gang
@@ -616,8 +618,14 @@ def demo_bundle(
     decider: User,
     seed: int,
     today: dt.date,
+    guided: Mapping[str, dict[str, int]] | None = None,
 ) -> PersonBundle:
-    """Unsaved model objects for one synthetic person, built by the services' own builders."""
+    """Unsaved model objects for one synthetic person, built by the services' own builders.
+
+    ``guided`` is the guidance in force for each decision (``guidance.Decision``): the demo's decisions record
+    it as the services' decisions do.
+    """
+    guided = guided or {}
     person = person_build(
         bcu=bcu,
         full_name=demo.full_name,
@@ -650,6 +658,10 @@ def demo_bundle(
             today=today,
         )
         item.verification = record.verification
+        item.guidance = guided.get(Decision.INTELLIGENCE_RECORDED, {})
+        if record.verification in (Verification.VERIFIED, Verification.REJECTED):
+            item.verified_at = timezone.now()
+            item.verification_guidance = guided.get(Decision.INTELLIGENCE_VERIFIED, {})
         items.append(item)
     bundle = PersonBundle(person=person, items=items, event_detail={"synthetic": True, "seed": seed})
     plan = demo.nomination
@@ -667,10 +679,16 @@ def demo_bundle(
         activated_by=decider if active else None,
         activation_reasons="Synthetic demo data: confirmed on review of the corroborating items." if active else None,
         review_due=_demo_review_due(plan.band, person.pk.int, today) if active else None,
+        guidance=guided.get(Decision.NOMINATION_PROPOSED, {}),
+        activation_guidance=guided.get(Decision.NOMINATION_ACTIVATED, {}) if active else {},
     )
     if active and plan.band:
         bundle.decision = RagDecision(
-            data_key_id=person.data_key_id, band=plan.band, reasons=plan.decision_reasons, decided_by=decider
+            data_key_id=person.data_key_id,
+            band=plan.band,
+            reasons=plan.decision_reasons,
+            decided_by=decider,
+            guidance=guided.get(Decision.BAND_DECIDED, {}),
         )
     return bundle
 
@@ -740,6 +758,7 @@ def seed_demo(
     summary = SeedSummary(seed=seed, bcus=codes, gangs_created=created)
     summary.decided_by = sorted({u.username for u in deciders.values()})
     generator = iter(DemoGenerator(seed=seed, areas=areas, rubric=rubric.definition, today=today))
+    guided = {decision: versions_in_force(decision, today) for decision in Decision.values}
     used_gangs: set[str] = set()
     remaining = people
     with _sqlite_cache(256 * 1024):
@@ -754,6 +773,7 @@ def seed_demo(
                     decider=deciders[demo.bcu],
                     seed=seed,
                     today=today,
+                    guided=guided,
                 )
                 for demo in demos
             ]

@@ -30,7 +30,7 @@ from custos.audit.services import Actor, event_record
 from custos.crypto.blind_index import date_digest, name_digest, reference_digest
 from custos.crypto.envelope import data_key_create
 from custos.crypto.models import DataKey
-from custos.register import policies
+from custos.register import guidance, policies
 from custos.register.models import (
     BCU,
     OFFENDER_CATEGORIES,
@@ -330,6 +330,7 @@ def intelligence_add(
         offence_code=offence_code,
         created_by=actor,
     )
+    item.guidance = guidance.versions_in_force(guidance.Decision.INTELLIGENCE_RECORDED)
     item.save(force_insert=True)
     event_record(
         actor=actor,
@@ -338,7 +339,13 @@ def intelligence_add(
         object_ref=item.ref,
         targets=[person.ref],
         purpose=purpose,
-        detail={"category": category, "grade": item.grade, "source_type": source_type, "nature": nature},
+        detail={
+            "category": category,
+            "grade": item.grade,
+            "source_type": source_type,
+            "nature": nature,
+            "guidance": item.guidance,
+        },
     )
     person_rescore(actor=actor, person=person)
     return item
@@ -359,14 +366,16 @@ def intelligence_verify(*, actor: User, item: IntelligenceItem, verified: bool, 
         raise RuleBroken("This item has already been verified or rejected.")
     reasons = _reasons(reasons)
     item.verification = Verification.VERIFIED if verified else Verification.REJECTED
-    item.save(update_fields=["verification"])
+    item.verified_at = timezone.now()
+    item.verification_guidance = guidance.versions_in_force(guidance.Decision.INTELLIGENCE_VERIFIED)
+    item.save(update_fields=["verification", "verified_at", "verification_guidance"])
     event_record(
         actor=actor,
         verb=Verb.INTELLIGENCE_VERIFIED,
         object_type="intelligence",
         object_ref=item.ref,
         targets=[item.person.ref],
-        detail={"verification": item.verification},
+        detail={"verification": item.verification, "guidance": item.verification_guidance},
     )
     person_rescore(actor=actor, person=item.person)
     return item
@@ -383,9 +392,20 @@ def gang_create(*, actor: User, bcu: BCU, name: str, evidence_basis: str, review
     if Gang.objects.filter(bcu=bcu, name__iexact=name).exists():
         raise ValidationError({"name": "A gang with this name is already recorded in this BCU."})
     gang = Gang.objects.create(
-        bcu=bcu, name=name, evidence_basis=evidence_basis, review_date=review_date, created_by=actor
+        bcu=bcu,
+        name=name,
+        evidence_basis=evidence_basis,
+        review_date=review_date,
+        created_by=actor,
+        guidance=guidance.versions_in_force(guidance.Decision.GANG_RECORDED),
     )
-    event_record(actor=actor, verb=Verb.GANG_CREATED, object_type="gang", object_ref=f"gang:{gang.pk}")
+    event_record(
+        actor=actor,
+        verb=Verb.GANG_CREATED,
+        object_type="gang",
+        object_ref=f"gang:{gang.pk}",
+        detail={"guidance": gang.guidance},
+    )
     return gang
 
 
@@ -608,6 +628,7 @@ def nomination_propose(*, actor: User, person: Person, reasons: str, gang: Gang 
         reasons=reasons,
         corroborating_items=chosen,
         proposed_by=actor,
+        guidance=guidance.versions_in_force(guidance.Decision.NOMINATION_PROPOSED),
     )
     event_record(
         actor=actor,
@@ -615,6 +636,7 @@ def nomination_propose(*, actor: User, person: Person, reasons: str, gang: Gang 
         object_type="nomination",
         object_ref=nomination.ref,
         targets=[person.ref, *(f"intelligence:{i}" for i in chosen)],
+        detail={"guidance": nomination.guidance},
     )
     return nomination
 
@@ -644,6 +666,7 @@ def nomination_activate(
     nomination.activation_reasons = reasons
     nomination.corroborating_items = chosen
     nomination.review_due = review_due
+    nomination.activation_guidance = guidance.versions_in_force(guidance.Decision.NOMINATION_ACTIVATED)
     nomination.save(
         update_fields=[
             "status",
@@ -652,6 +675,7 @@ def nomination_activate(
             "activation_reasons",
             "corroborating_items",
             "review_due",
+            "activation_guidance",
         ]
     )
     event_record(
@@ -660,6 +684,7 @@ def nomination_activate(
         object_type="nomination",
         object_ref=nomination.ref,
         targets=[nomination.person.ref],
+        detail={"guidance": nomination.activation_guidance},
     )
     return nomination
 
@@ -691,6 +716,7 @@ def rag_decide(*, actor: User, nomination: Nomination, band: str, reasons: str) 
         recommended_band=current.recommended_band if current else "",
         rubric_version=current.rubric.version if current else None,
         decided_by=actor,
+        guidance=guidance.versions_in_force(guidance.Decision.BAND_DECIDED),
     )
     nomination.band = band
     nomination.save(update_fields=["band"])
@@ -705,6 +731,7 @@ def rag_decide(*, actor: User, nomination: Nomination, band: str, reasons: str) 
             "previous_band": decision.previous_band,
             "recommended_band": decision.recommended_band,
             "score": str(decision.score_total) if decision.score_total is not None else None,
+            "guidance": decision.guidance,
         },
     )
     return decision

@@ -47,7 +47,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from custos.accounts.models import User
 from custos.accounts.purpose import purpose_from_session
 from custos.govuk.forms import form_submit
-from custos.register import actions, policies, selectors, services
+from custos.register import actions, guidance, policies, selectors, services
 from custos.register.forms import (
     ActionForm,
     ActivateForm,
@@ -232,7 +232,8 @@ def intelligence_add(request: HttpRequest, person_id: uuid.UUID) -> HttpResponse
         if item is not None:
             messages.success(request, f"Intelligence item added ({item.grade}).")
             return redirect("web:person", person_id=person.pk)
-    return render(request, "register/intelligence_form.html", {"form": form, "person": person})
+    context = {"form": form, "person": person, "guidance": guidance.in_force(guidance.Decision.INTELLIGENCE_RECORDED)}
+    return render(request, "register/intelligence_form.html", context)
 
 
 @never_cache
@@ -260,7 +261,13 @@ def intelligence_verify(request: HttpRequest, item_id: uuid.UUID) -> HttpRespons
         if done is not None:
             messages.success(request, f"Item marked {done.get_verification_display().lower()}.")
             return redirect("web:person", person_id=item.person_id)
-    return render(request, "register/verify_form.html", {"form": form, "item": item, "person": item.person})
+    context = {
+        "form": form,
+        "item": item,
+        "person": item.person,
+        "guidance": guidance.in_force(guidance.Decision.INTELLIGENCE_VERIFIED),
+    }
+    return render(request, "register/verify_form.html", context)
 
 
 @never_cache
@@ -283,7 +290,8 @@ def nominate(request: HttpRequest, person_id: uuid.UUID) -> HttpResponse:
         if nomination is not None:
             messages.success(request, f"Nomination of {person.short_ref} proposed. Another person must confirm it.")
             return redirect("web:person", person_id=person.pk)
-    return render(request, "register/nominate_form.html", {"form": form, "person": person})
+    context = {"form": form, "person": person, "guidance": guidance.in_force(guidance.Decision.NOMINATION_PROPOSED)}
+    return render(request, "register/nominate_form.html", context)
 
 
 def _nomination_for(user: User, nomination_id: uuid.UUID, purpose: str) -> tuple[Nomination, selectors.PersonDetail]:
@@ -332,7 +340,13 @@ def nomination_activate(request: HttpRequest, nomination_id: uuid.UUID) -> HttpR
         if done is not None:
             messages.success(request, f"Nomination of {detail.person.short_ref} is now active on the matrix.")
             return redirect("web:person", person_id=detail.person.pk)
-    context = {"form": form, "nomination": nomination, "detail": detail, "person": detail.person}
+    context = {
+        "form": form,
+        "nomination": nomination,
+        "detail": detail,
+        "person": detail.person,
+        "guidance": guidance.in_force(guidance.Decision.NOMINATION_ACTIVATED),
+    }
     return render(request, "register/activate_form.html", context)
 
 
@@ -358,7 +372,13 @@ def rag_decide(request: HttpRequest, nomination_id: uuid.UUID) -> HttpResponse:
                 request, f"You decided band {decision.get_band_display().lower()} for {detail.person.short_ref}."
             )
             return redirect("web:person", person_id=detail.person.pk)
-    context = {"form": form, "nomination": nomination, "detail": detail, "person": detail.person}
+    context = {
+        "form": form,
+        "nomination": nomination,
+        "detail": detail,
+        "person": detail.person,
+        "guidance": guidance.in_force(guidance.Decision.BAND_DECIDED),
+    }
     return render(request, "register/decide_form.html", context)
 
 

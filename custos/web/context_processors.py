@@ -13,6 +13,7 @@ from custos.accounts.mfa import session_mfa_verified
 from custos.accounts.models import Notification
 from custos.accounts.purpose import purpose_from_session
 from custos.dlp import policies as dlp_policies
+from custos.oversight.guidance import policies as guidance_policies
 from custos.oversight.views import sections_for
 from custos.register import policies
 from custos.retention import policies as retention_policies
@@ -58,6 +59,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             items.append({"text": "Sharing", "href": reverse(sharing), "prefix": "/sharing/"})
         if sections_for(user):
             items.append({"text": "Oversight", "href": reverse("web:oversight")})
+        if guidance_policies.may_read_guidance(user):
+            items.append({"text": "Guidance", "href": reverse("web:guidance_index")})
         if account_policies.may_view_training(user):
             items.append({"text": "Training", "href": reverse("web:training")})
         if account_policies.may_view_recertification(user):

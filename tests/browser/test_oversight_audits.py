@@ -79,6 +79,7 @@ def test_the_oversight_hub_lists_the_sections_a_role_reaches(journey_for: Journe
             "Breach register",
             "Data protection impact assessment",
             "Records of processing",
+            "Annex 1 tracker",
         ]
     )
     auditor.click("link", "Transparency: figures and how to ask for your data")

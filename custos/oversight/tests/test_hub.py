@@ -27,6 +27,7 @@ ClientFor = Callable[[User], Client]
                 "Breach register",
                 "Data protection impact assessment",
                 "Records of processing",
+                "Annex 1 tracker",
             ],
         ),
         (
@@ -41,6 +42,7 @@ ClientFor = Callable[[User], Client]
                 "Breach register",
                 "Data protection impact assessment",
                 "Records of processing",
+                "Annex 1 tracker",
             ],
         ),
         (
@@ -51,6 +53,7 @@ ClientFor = Callable[[User], Client]
                 "Breach register",
                 "Data protection impact assessment",
                 "Records of processing",
+                "Annex 1 tracker",
             ],
         ),
     ],
@@ -70,6 +73,7 @@ def test_each_role_sees_the_sections_it_reaches(
             "Breach register",
             "Data protection impact assessment",
             "Records of processing",
+            "Annex 1 tracker",
         )
         if f">{title}</a>" in html
     ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import template
 
+from custos.register import guidance
 from custos.register.models import (
     Band,
     Category,
@@ -86,3 +87,9 @@ def verification_tag(value: str) -> str:
 def category_tags(categories: list[str]) -> dict[str, object]:
     """The s.38(3) categories of a person, a victim always labelled as such."""
     return {"categories": categories, "is_victim": Category.VICTIM in categories}
+
+
+@register.inclusion_tag("register/_guidance_recorded.html")
+def guidance_recorded(versions: dict[str, int] | None) -> dict[str, object]:
+    """Links to the guidance versions a decision recorded (``{topic: version}``)."""
+    return {"recorded": guidance.recorded(versions)}
