@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -695,12 +696,42 @@ def _tally_add(counts: Counter[tuple[str, ...]]) -> None:
             RemovalTally.objects.create(count=count, **values)
 
 
+#: How long an erasure waits for older snapshots on the database to end before it compacts the key table.
+SNAPSHOT_WAIT_SECONDS = 15.0
+
+_OLDER_SNAPSHOTS = """
+    SELECT count(*) FROM pg_stat_activity
+     WHERE datname = current_database() AND pid <> pg_backend_pid()
+       AND backend_xmin IS NOT NULL AND xact_start < %s
+"""
+
+
+def _older_snapshots_end(cursor: Any, since: dt.datetime) -> bool:
+    """Wait until no other session of this database holds a snapshot older than ``since`` (at most
+    ``SNAPSHOT_WAIT_SECONDS``); True when none does.
+
+    ``VACUUM FULL`` copies a deleted row version that some open transaction might still see, so while an
+    older snapshot lives (autovacuum's ANALYZE, a report, a backup), the shredded key's old version would be
+    carried into the new table file. Sessions of other roles are seen only with ``pg_read_all_stats``
+    (docs/deployment.md).
+    """
+    deadline = time.monotonic() + SNAPSHOT_WAIT_SECONDS
+    while True:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")  # activity is otherwise read once per transaction
+        cursor.execute(_OLDER_SNAPSHOTS, [since])
+        if cursor.fetchone()[0] == 0:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+
+
 def compact_after_erasure() -> None:
     """Leave no old copy in the database files: on SQLite, checkpoint and truncate the WAL.
 
     On PostgreSQL the shredded key's old row version is vacuumed from the key
-    table (see ADR 10); dead rows elsewhere hold only ciphertext under a
-    destroyed key.
+    table (see ADR 10), once no older snapshot could still see it; dead rows
+    elsewhere hold only ciphertext under a destroyed key.
     """
     if connection.in_atomic_block:
         return
@@ -708,6 +739,14 @@ def compact_after_erasure() -> None:
         if connection.vendor == "sqlite":
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         elif connection.vendor == "postgresql":
+            cursor.execute("SELECT statement_timestamp()")
+            since = cursor.fetchone()[0]
+            if not _older_snapshots_end(cursor, since):
+                log.warning(
+                    "erasure: another session kept an older snapshot for %.0f s; the shredded keys' old row "
+                    "versions may stay in the key table's file until the next VACUUM FULL crypto_datakey",
+                    SNAPSHOT_WAIT_SECONDS,
+                )
             cursor.execute("VACUUM FULL crypto_datakey")
 
 

@@ -7,6 +7,7 @@ import json
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
@@ -291,3 +292,29 @@ def test_a_review_can_restrict_instead_of_erasing(review, spoc_a, officer_a):
     assert decided.status == Review.Status.RESTRICTED
     assert not people_visible_to(viewer=officer_a).filter(pk=review.person_id).exists()
     assert people_visible_to(viewer=spoc_a).filter(pk=review.person_id).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only: snapshots and VACUUM FULL")
+def test_compacting_waits_for_an_older_snapshot_to_end(monkeypatch: pytest.MonkeyPatch) -> None:
+    """While another session holds a snapshot from before the erasure, VACUUM FULL would carry the shredded key's
+    old row version into the new file: the compaction waits for it (then goes ahead, saying so)."""
+    import psycopg
+
+    from custos.retention import services as retention_services
+
+    monkeypatch.setattr(retention_services, "SNAPSHOT_WAIT_SECONDS", 0.6)
+    params = connection.get_connection_params()
+    keep = ("dbname", "user", "host", "port", "password")
+    other = psycopg.connect(**{k: v for k, v in params.items() if k in keep}, autocommit=True)
+    try:
+        other.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        other.execute("SELECT count(*) FROM crypto_datakey")  # takes the snapshot
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT clock_timestamp()")
+            since = cursor.fetchone()[0]
+            assert retention_services._older_snapshots_end(cursor, since) is False
+            other.execute("COMMIT")
+            assert retention_services._older_snapshots_end(cursor, since) is True
+    finally:
+        other.close()
