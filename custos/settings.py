@@ -278,6 +278,10 @@ CUSTOS_HTTPS = env_bool("CUSTOS_HTTPS")
 SECURE_SSL_REDIRECT = CUSTOS_HTTPS
 SECURE_HSTS_SECONDS = 365 * 24 * 3600 if CUSTOS_HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = CUSTOS_HTTPS
+# The HSTS "preload" token consents to browsers' built-in HTTPS-only list. Only the owner of the registrable domain
+# (the force's, not Custos's host name) can submit it, and leaving the list takes months, so it is an explicit choice:
+# CUSTOS_HSTS_PRELOAD=1 once the force has made it. Without it `custos check --deploy` warns (security.W021).
+SECURE_HSTS_PRELOAD = CUSTOS_HTTPS and env_bool("CUSTOS_HSTS_PRELOAD")
 if env_bool("CUSTOS_BEHIND_PROXY"):  # a TLS-terminating proxy that sets X-Forwarded-Proto
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
