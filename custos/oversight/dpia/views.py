@@ -13,6 +13,7 @@ Nothing here shows personal data: aggregates, field names and agreement terms.
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
@@ -68,6 +69,8 @@ def dpia_detail(request: HttpRequest, number: int) -> HttpResponse:
 def dpia_sign_off(request: HttpRequest, number: int) -> HttpResponse:
     user = _user(request)
     selectors.dpia_get_for(viewer=user, number=number)
+    if not policies.may_sign_off_dpia(user):
+        raise PermissionDenied("Only the data protection officer signs off a DPIA.")
     form = SignOffForm(request.POST)
     if form.is_valid():
         done = form_submit(

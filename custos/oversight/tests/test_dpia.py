@@ -345,3 +345,13 @@ def test_records_of_processing_page_is_logged(world: None, iru: User, client_for
     assert "None outside the UK." in page
     assert "advisory only" in page
     assert AuditEvent.objects.filter(verb=Verb.RECORDS_OF_PROCESSING_PRODUCED, actor_id=iru.pk).count() == 1
+
+
+@pytest.mark.parametrize("comments", ["", "Accepted: residual risk is tolerable."])
+def test_only_the_dpo_may_post_a_sign_off_even_an_empty_one(
+    world: None, dpo: User, central: User, client_for: Callable[[User], Client], comments: str
+) -> None:
+    version = services.dpia_generate(actor=dpo)
+    response = client_for(central).post(reverse("web:dpia_sign_off", args=[version.number]), {"comments": comments})
+    assert response.status_code == 403
+    assert not DpiaVersion.objects.get(pk=version.pk).is_signed_off
