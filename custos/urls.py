@@ -17,6 +17,8 @@ if settings.CUSTOS_OIDC_ENABLED:  # signing in with the force's identity provide
         path("oidc/callback/", oidc_callback, name="oidc_authentication_callback"),
     ]
 
+# Under /api/, an address that matches no operation answers JSON, as the API's own 404s do (custos.register.api).
+handler404 = "custos.register.api.page_not_found"
 # The 403 page says why: for missing or expired training, which course and who to ask (custos.web.governance).
 handler403 = "custos.web.governance.permission_denied"
 # No log, no action: AuditUnavailable raised outside a view still answers 503 (custos.web.fail_closed).

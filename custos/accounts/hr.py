@@ -74,6 +74,9 @@ def hr_read(path: Path) -> list[tuple[int, dict[str, str]]]:
         raise HrFileError("no such file") from exc
     except (UnicodeDecodeError, csv.Error) as exc:
         raise HrFileError(f"not a readable UTF-8 CSV file ({exc.__class__.__name__})") from exc
+    if any("\x00" in cell for line in lines for cell in line):
+        # Binary, not text (the csv module reads NUL since Python 3.11; PostgreSQL refuses it in a query).
+        raise HrFileError("not a readable UTF-8 CSV file (it holds NUL characters)")
     if not lines or not any(cell.strip() for cell in lines[0]):
         raise HrFileError("the file is empty")
     header = [_header(cell) for cell in lines[0]]

@@ -22,8 +22,10 @@ import email.policy
 import io
 import json
 import logging
+import lzma
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -265,6 +267,21 @@ _READERS: dict[str, Callable[[bytes], Callable[[], Iterator[bytes | str]]]] = {
 # --- Containers ----------------------------------------------------------------------------------------------
 
 
+#: What reading a damaged member raises: a corrupt deflate or LZMA stream (zlib.error, LZMAError), a compression
+#: method or zip version zipfile does not implement (NotImplementedError), a local header that says the member
+#: is encrypted when the directory did not (RuntimeError), a cut-short or inconsistent member (the rest).
+_DAMAGED_MEMBER = (
+    zipfile.BadZipFile,
+    OSError,
+    ValueError,
+    EOFError,
+    zlib.error,
+    lzma.LZMAError,
+    NotImplementedError,
+    RuntimeError,
+)
+
+
 def _zip(name: str, data: bytes, *, max_bytes: int, depth: int) -> Iterator[Document | Problem]:
     if depth >= _MAX_DEPTH:
         raise CannotRead("unreadable", f"archives nested more than {_MAX_DEPTH} deep")
@@ -286,7 +303,7 @@ def _zip(name: str, data: bytes, *, max_bytes: int, depth: int) -> Iterator[Docu
             continue
         try:
             content = archive.read(member)
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        except _DAMAGED_MEMBER as exc:
             yield Problem(inner, member.file_size, "malformed", f"damaged zip member ({type(exc).__name__})")
             continue
         budget -= len(content)

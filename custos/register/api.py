@@ -35,7 +35,9 @@ from typing import TYPE_CHECKING, Any, cast
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
+from django.views import defaults
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
@@ -151,15 +153,27 @@ class ApiPagination(LimitOffsetPagination):
 
     max_limit = 200
 
+    #: No window starts further in than this: a larger ``?offset=`` would overflow the database's
+    #: 64-bit OFFSET (a 500); any offset past the last row answers an empty page anyway.
+    max_offset = 2**31 - 1
+
     def window(self, request: Request) -> tuple[int, int]:
         self.request = request
         self.limit = self.get_limit(request) or 50
-        self.offset = self.get_offset(request)
+        self.offset = min(self.get_offset(request), self.max_offset)
         return self.offset, self.limit
 
     def respond(self, data: Any, count: int) -> Response:
         self.count = count
         return self.get_paginated_response(data)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """``handler404``: under ``/api/`` an address that matches no operation (an id that is not a UUID, a
+    mistyped path) answers ``{"detail": "Not found."}`` as JSON, like every other API 404; elsewhere the 404 page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
+    return defaults.page_not_found(request, exception)
 
 
 def viewer_of(request: Request) -> User:
@@ -252,7 +266,7 @@ class NominalDetailApi(ApiView):
         summary="Read one nomination",
         tags=["matrix"],
         parameters=[PURPOSE_PARAMETER],
-        responses={200: NominalDetailOutputSerializer, **_errors(401, 403, 404)},
+        responses={200: NominalDetailOutputSerializer, **_errors(400, 401, 403, 404)},
     )
     def get(self, request: Request, nomination_id: uuid.UUID) -> Response:
         """One nomination, with its reasons, corroboration and band decisions.
@@ -279,7 +293,7 @@ class PersonListApi(ApiView):
         summary="List people",
         tags=["people"],
         parameters=[PURPOSE_PARAMETER],
-        responses={200: PersonSummaryOutputSerializer(many=True), **_errors(401, 403)},
+        responses={200: PersonSummaryOutputSerializer(many=True), **_errors(400, 401, 403)},
     )
     def get(self, request: Request) -> Response:
         """People within your reach, newest first, with categories and current score.
@@ -358,7 +372,7 @@ class PersonDetailApi(ApiView):
         summary="Read one person",
         tags=["people"],
         parameters=[PURPOSE_PARAMETER],
-        responses={200: PersonDetailOutputSerializer, **_errors(401, 403, 404)},
+        responses={200: PersonDetailOutputSerializer, **_errors(400, 401, 403, 404)},
     )
     def get(self, request: Request, person_id: uuid.UUID) -> Response:
         """One person's record, the categories they are recorded in, their current score and the actions taken.
@@ -476,7 +490,7 @@ class IntelligenceDetailApi(ApiView):
         summary="Read one intelligence item",
         tags=["intelligence"],
         parameters=[PURPOSE_PARAMETER],
-        responses={200: IntelligenceOutputSerializer, **_errors(401, 403, 404)},
+        responses={200: IntelligenceOutputSerializer, **_errors(400, 401, 403, 404)},
     )
     def get(self, request: Request, item_id: uuid.UUID) -> Response:
         """One intelligence item, with its grade, nature (fact or assessment) and handling.

@@ -16,6 +16,7 @@ A score only *recommends* a band; the band is a named person's decision.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -84,11 +85,24 @@ REQUIRED_KEYS = (
 )
 
 
+def _non_negative(value: Any) -> bool:
+    """A finite number of 0 or more (not a boolean): what scoring can turn into a ``Decimal`` and multiply."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
+
+
 def rubric_validate(definition: Mapping[str, Any]) -> None:
-    """Raise ``RubricError`` naming the first problem in a rubric definition."""
+    """Raise ``RubricError`` naming the first problem in a rubric definition.
+
+    Checks everything ``score`` reads, with its type, so that a rubric that
+    loads can always score.
+    """
+    if not isinstance(definition, Mapping):
+        raise RubricError("a rubric is a JSON object")
     for key in REQUIRED_KEYS:
         if key not in definition:
             raise RubricError(f"rubric lacks {key!r}")
+        if not isinstance(definition[key], Mapping):
+            raise RubricError(f"{key!r} must be an object")
     criteria = definition["criteria"]
     for criterion in Criterion.values:
         if criterion not in criteria and criterion == Criterion.GANG_EXIT:
@@ -96,13 +110,17 @@ def rubric_validate(definition: Mapping[str, Any]) -> None:
         if criterion not in criteria:
             raise RubricError(f"rubric does not weigh criterion {criterion!r}")
         rule = criteria[criterion]
+        if not isinstance(rule, Mapping):
+            raise RubricError(f"criterion {criterion!r} must be an object")
         for part in ("points", "lookback_days", "max_points"):
-            if not isinstance(rule.get(part), int | float) or rule[part] < 0:
+            if not _non_negative(rule.get(part)):
                 raise RubricError(f"criterion {criterion!r}: {part} must be a number of 0 or more")
     if criteria[Criterion.VICTIMISATION]["points"] != 0:
         raise RubricError("victimisation must score 0 points")
     thresholds = definition["band_thresholds"]
-    if not (thresholds.get("red", 0) > thresholds.get("amber", 0) > thresholds.get("green", 0) > 0):
+    if not all(_non_negative(thresholds.get(band)) for band in ("red", "amber", "green")):
+        raise RubricError("band thresholds red, amber and green must be numbers")
+    if not (thresholds["red"] > thresholds["amber"] > thresholds["green"] > 0):
         raise RubricError("band thresholds must satisfy red > amber > green > 0")
     for grade in ("1", "2", "3"):
         if grade not in definition["source_grade_weights"]:
@@ -110,6 +128,14 @@ def rubric_validate(definition: Mapping[str, Any]) -> None:
     for grade in "ABCDE":
         if grade not in definition["intel_grade_weights"]:
             raise RubricError(f"no weight for intelligence grade {grade}")
+    severity = definition.get("severity_weights") or {}
+    if not isinstance(severity, Mapping):
+        raise RubricError("'severity_weights' must be an object")
+    tables = ("source_grade_weights", "intel_grade_weights", "category_weights", "nature_weights")
+    for table, weights in [*((key, definition[key]) for key in tables), ("severity_weights", severity)]:
+        for name, weight in weights.items():
+            if not _non_negative(weight):
+                raise RubricError(f"{table}: the weight of {name!r} must be a number of 0 or more")
 
 
 def counts_for_nothing(item: ScoringInput) -> str | None:

@@ -25,9 +25,16 @@ class ScheduleError(ValueError):
     """A retention schedule definition is unusable; the message names the first problem."""
 
 
+#: No period in a schedule is longer than about a century: dates a period away (forwards from a record,
+#: backwards from today) must stay within the calendar, or the sweep could not compute them.
+MAX_DAYS = 36_600
+
+
 def _days(value: Any, where: str, *, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ScheduleError(f"{where} must be a whole number of days, at least {minimum}")
+    if value > MAX_DAYS:
+        raise ScheduleError(f"{where} may not exceed {MAX_DAYS:,} days")
     return int(value)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -25,12 +26,16 @@ def baseline_parse(text: str) -> list[dict[str, Any]]:
     Raises ``ValidationError`` naming the line for an unknown group or age band or a bad number.
     """
     reader = csv.DictReader(io.StringIO(text))
-    columns = set(reader.fieldnames or [])
+    try:
+        columns = set(reader.fieldnames or [])
+        records = list(reader)
+    except csv.Error as exc:  # e.g. a field over the csv module's size limit
+        raise ValidationError(f"The file cannot be read as CSV ({exc}).") from None
     if "group" not in columns or not ({"count", "percent"} & columns):
         raise ValidationError("The file needs a 'group' column and a 'count' or 'percent' column.")
     amount_column = "count" if "count" in columns else "percent"
     rows = []
-    for line, row in enumerate(reader, start=2):
+    for line, row in enumerate(records, start=2):
         group = (row.get("group") or "").strip()
         band = (row.get("age_band") or "").strip()
         if group not in groups.GROUPS:
@@ -41,6 +46,8 @@ def baseline_parse(text: str) -> list[dict[str, Any]]:
             amount = float((row.get(amount_column) or "").strip())
         except ValueError:
             raise ValidationError(f"Line {line}: the {amount_column} is not a number.") from None
+        if not math.isfinite(amount):  # float() reads "nan", "inf" and "1e999"
+            raise ValidationError(f"Line {line}: the {amount_column} is not a number.")
         if amount < 0:
             raise ValidationError(f"Line {line}: the {amount_column} cannot be negative.")
         rows.append({"group": group, "age_band": band, amount_column: amount})

@@ -44,6 +44,8 @@ class Command(BaseCommand):
             text = path.read_text(encoding="utf-8-sig")
         except OSError as exc:
             raise CommandError(f"cannot read {path.name}: {exc.strerror}") from exc
+        except UnicodeDecodeError as exc:
+            raise CommandError(f"cannot read {path.name}: not UTF-8 text (save it as 'CSV UTF-8')") from exc
         try:
             baseline = baseline_load(
                 actor=user, name=options["name"], kind=options["kind"], source=options["source"], text=text

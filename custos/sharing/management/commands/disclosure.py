@@ -29,8 +29,10 @@ def _people_from(path: str, actor: User) -> list[services.Asked]:
     name = Path(path).name
     try:
         with open(path, encoding="utf-8-sig", newline="") as handle:
-            rows = list(csv.DictReader(handle))
-            header = [h.strip() for h in (rows[0].keys() if rows else [])]
+            reader = csv.DictReader(handle)
+            rows = list(reader)
+            # The header row itself: a row's keys also hold None when it has more cells than the header.
+            header = [h.strip() for h in reader.fieldnames or []]
     except FileNotFoundError:
         raise CommandError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError, csv.Error) as exc:

@@ -80,6 +80,8 @@ def _input_from(path: str) -> services.AgreementInput:
         raise CommandError(f"{path}: no such file") from None
     except OSError as exc:
         raise CommandError(f"{path}: cannot be read ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise CommandError(f"{Path(path).name}: not UTF-8 text (save the JSON file as UTF-8)") from None
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
