@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.utils import timezone
+from hypothesis import settings as hypothesis_settings
 
 from custos.accounts.models import Course, Role, TrainingRecord, User
 from custos.register.models import BCU
+
+# CI (CI=true) draws the same hypothesis examples every run, so main stays green or red for a reason; a run on a
+# developer's machine draws new ones, which is where new failures are found (and then fixed, with a test).
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 
 @pytest.fixture(autouse=True)

@@ -11,22 +11,16 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from custos.audit.services import Actor
 from custos.register.actions import action_kinds_load, action_policy_active, action_policy_load
+from custos.register.definitions import DefinitionFileError, definition_from_file
 
 SYSTEM = Actor.system("action-policy")
 
 
 def json_from_file(path: Path, what: str) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise CommandError(f"{path.name}: no such file") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CommandError(f"{path.name}: cannot be read") from exc
-    except json.JSONDecodeError as exc:
-        raise CommandError(f"{path.name}: not valid JSON (line {exc.lineno}: {exc.msg})") from exc
-    if not isinstance(data, dict):
-        raise CommandError(f"{path.name}: {what} is a JSON object")
-    return data
+        return definition_from_file(path, what)
+    except DefinitionFileError as exc:
+        raise CommandError(str(exc)) from exc
 
 
 class Command(BaseCommand):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -14,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from custos.audit.services import Actor
+from custos.register.definitions import definition_from_file
 from custos.register.models import Person
 from custos.register.services import RuleBroken, rescore_all, rubric_active, rubric_load
 
@@ -32,17 +32,7 @@ def _positive(value: str) -> int:
 
 def rubric_from_file(path: Path) -> dict[str, Any]:
     """A rubric definition read from a JSON file; ``ValueError`` naming the problem."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ValueError(f"{path.name}: no such file") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path.name}: cannot be read") from exc
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path.name}: not valid JSON (line {exc.lineno}: {exc.msg})") from exc
-    if not isinstance(data, dict):
-        raise ValueError(f"{path.name}: a rubric is a JSON object")
-    return data
+    return definition_from_file(path, "a rubric")
 
 
 class Command(BaseCommand):

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from custos.audit.services import Actor
+from custos.register.definitions import DefinitionFileError, definition_from_file
 from custos.register.services import RuleBroken
 from custos.retention.schedule import ScheduleError
 from custos.retention.services import schedule_active, schedule_load
@@ -18,16 +19,9 @@ SYSTEM = Actor.system("retention-schedule")
 
 def schedule_from_file(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise CommandError(f"{path.name}: no such file") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CommandError(f"{path.name}: cannot be read") from exc
-    except json.JSONDecodeError as exc:
-        raise CommandError(f"{path.name}: not valid JSON (line {exc.lineno}: {exc.msg})") from exc
-    if not isinstance(data, dict):
-        raise CommandError(f"{path.name}: a retention schedule is a JSON object")
-    return data
+        return definition_from_file(path, "a retention schedule")
+    except DefinitionFileError as exc:
+        raise CommandError(str(exc)) from exc
 
 
 class Command(BaseCommand):

@@ -13,6 +13,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from custos.accounts.models import User
+from custos.register.definitions import has_nul, json_parse
 from custos.sharing import rules, services
 from custos.sharing.models import Agreement
 
@@ -83,11 +84,15 @@ def _input_from(path: str) -> services.AgreementInput:
     except UnicodeDecodeError:
         raise CommandError(f"{Path(path).name}: not UTF-8 text (save the JSON file as UTF-8)") from None
     try:
-        data = json.loads(raw)
+        data = json_parse(raw)
     except json.JSONDecodeError as exc:
         raise CommandError(f"{Path(path).name}: not valid JSON (line {exc.lineno})") from None
+    except ValueError as exc:
+        raise CommandError(f"{Path(path).name}: not valid JSON ({exc} is not a number)") from None
     if not isinstance(data, dict):
         raise CommandError(f"{Path(path).name}: give one JSON object with the parts of the agreement")
+    if has_nul(data):
+        raise CommandError(f"{Path(path).name}: holds a NUL character (\\u0000), which cannot be stored")
     known = set(services.AgreementInput.__dataclass_fields__)
     unknown = sorted(set(data) - known)
     if unknown:
