@@ -9,8 +9,6 @@ after a refusal every account and the event log are exactly as they were.
 
 from __future__ import annotations
 
-import csv
-import io
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,7 +23,7 @@ from custos.accounts.models import Role, User
 from custos.audit.models import AuditEvent
 from custos.audit.services import Actor
 from custos.register.models import BCU
-from custos.register.tests.fuzzing import says_why
+from custos.register.tests.fuzzing import says_why, write_csv
 
 FUZZ = settings(
     max_examples=150,
@@ -84,14 +82,6 @@ cell_text = plausible | st.text(max_size=40) | st.text(min_size=1000, max_size=2
 header_text = (
     st.sampled_from(HEADERS) | st.sampled_from(["User name", "Effective-Date", "New BCU"]) | st.text(max_size=20)
 )
-
-
-def write_csv(path: Path, header: list[str], rows: list[list[str]], encoding: str) -> None:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows(rows)
-    path.write_bytes(out.getvalue().encode(encoding, errors="replace"))
 
 
 def state() -> tuple[object, ...]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import csv
+import io
 import json
 from collections.abc import Callable
 from io import StringIO
@@ -117,3 +119,30 @@ def write(folder: Path, name: str, data: bytes) -> Path:
     path = folder / name
     path.write_bytes(data)
     return path
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]], encoding: str = "utf-8") -> None:
+    """A CSV file of ``header`` and ``rows``, written in ``encoding`` (what it cannot encode becomes ``?``)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(rows)
+    path.write_bytes(out.getvalue().encode(encoding, errors="replace"))
+
+
+def xlsx_bytes(header: list[Any], rows: list[list[Any]], *, sheet: str = "Sheet") -> bytes:
+    """A workbook of one sheet holding ``header`` and ``rows`` (characters no worksheet can hold are dropped)."""
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    def legal(value: Any) -> Any:
+        return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+    book = Workbook(write_only=True)
+    worksheet = book.create_sheet(sheet)
+    worksheet.append([legal(v) for v in header])
+    for row in rows:
+        worksheet.append([legal(v) for v in row])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

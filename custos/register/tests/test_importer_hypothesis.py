@@ -11,9 +11,7 @@ as it was.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,7 +26,7 @@ from custos.audit.models import AuditEvent
 from custos.audit.services import Actor
 from custos.register.importer import COLUMNS, MatrixFileError, MatrixReport, matrix_check, matrix_import, read_table
 from custos.register.models import BCU, HarmScore, IntelligenceItem, Nomination, Person
-from custos.register.tests.fuzzing import says_why
+from custos.register.tests.fuzzing import says_why, write_csv, xlsx_bytes
 
 TODAY = dt.date(2026, 3, 1)
 BOROUGHS = ["Hackney", "Tower Hamlets"]
@@ -140,31 +138,6 @@ def rows_for(width: int) -> st.SearchStrategy[list[list[str]]]:
     return st.lists(lengths.flatmap(lambda n: st.lists(cell_text, min_size=n, max_size=n)), min_size=0, max_size=6)
 
 
-def write_csv(path: Path, header: list[str], rows: list[list[str]], encoding: str) -> None:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows(rows)
-    path.write_bytes(out.getvalue().encode(encoding, errors="replace"))
-
-
-def xlsx_bytes(header: list[Any], rows: list[list[Any]]) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    def legal(value: Any) -> Any:  # characters a worksheet cannot hold at all
-        return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("Matrix")
-    sheet.append([legal(v) for v in header])
-    for row in rows:
-        sheet.append([legal(v) for v in row])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
 def check(path: Path) -> MatrixReport | None:
     """Read and check a file: a report, or ``None`` after a ``MatrixFileError`` with a message."""
     try:
@@ -221,7 +194,7 @@ xlsx_cell = (
 def test_any_workbook_whole_or_cut_short_is_checked_or_refused(
     folder: Path, header: list[str], rows: list[list[Any]], cut: int
 ) -> None:
-    data = xlsx_bytes(header, rows)
+    data = xlsx_bytes(header, rows, sheet="Matrix")
     path = folder / "matrix.xlsx"
     # Most examples whole; the rest cut at a point anywhere in the file.
     path.write_bytes(data if cut >= 50 else data[: len(data) * cut // 50])

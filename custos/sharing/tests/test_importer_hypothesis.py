@@ -10,13 +10,10 @@ refusal the database is exactly as it was.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from django.db import transaction
@@ -25,7 +22,7 @@ from hypothesis import strategies as st
 
 from custos.accounts.models import User
 from custos.audit.models import AuditEvent
-from custos.register.tests.fuzzing import says_why
+from custos.register.tests.fuzzing import says_why, write_csv, xlsx_bytes
 from custos.sharing.importer import COLUMNS, LogFileError, LogReport, log_check, log_import
 from custos.sharing.models import LegacyShare
 
@@ -107,31 +104,6 @@ def headers(draw: st.DrawFn) -> list[str]:
         else:
             chosen.append(draw(header_text))
     return chosen
-
-
-def write_csv(path: Path, header: list[str], rows: list[list[str]], encoding: str = "utf-8") -> None:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows(rows)
-    path.write_bytes(out.getvalue().encode(encoding, errors="replace"))
-
-
-def xlsx_bytes(header: list[Any], rows: list[list[Any]]) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    def legal(value: Any) -> Any:  # characters a worksheet cannot hold at all
-        return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("Log")
-    sheet.append([legal(v) for v in header])
-    for row in rows:
-        sheet.append([legal(v) for v in row])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def check(path: Path) -> LogReport | None:
@@ -218,7 +190,7 @@ good_line = st.fixed_dictionaries(
 def test_a_workbook_log_whole_or_cut_short_is_imported_whole_or_not_at_all(
     folder: Path, iru: User, lines: list[dict[str, str]], cut: int
 ) -> None:
-    data = xlsx_bytes(HEADERS, [[line[h] for h in HEADERS] for line in lines])
+    data = xlsx_bytes(HEADERS, [[line[h] for h in HEADERS] for line in lines], sheet="Log")
     path = folder / "log.xlsx"
     path.write_bytes(data if cut >= 50 else data[: len(data) * cut // 50])
     report = check(path)
