@@ -13,8 +13,6 @@ PYTEST_ARGS ?=
 # One pytest-xdist worker per core; a test module stays on one worker, so a module's server starts once.
 PYTEST_WORKERS ?= auto
 PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
-# PostgreSQL runs on one worker until the erasure file check is stable beside a second worker (see the stop 12 note).
-PYTEST_WORKERS_POSTGRES ?= 1
 
 .PHONY: help setup demo test test-sqlite test-postgres supply-chain supply-chain-local prod-check lint bench prerequisites postgres \
 	debian-packages clean
@@ -92,7 +90,7 @@ test-sqlite: setup
 
 test-postgres: setup
 	@echo "==> Test suite on PostgreSQL ($(TEST_POSTGRES_URL))"
-	CUSTOS_DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest -n $(PYTEST_WORKERS_POSTGRES) --dist loadfile $(PYTEST_ARGS)
+	CUSTOS_DATABASE_URL=$(TEST_POSTGRES_URL) $(PYTEST) $(PYTEST_ARGS)
 
 # Supply chain (issue 8): the lock file pins every package with == and sha256 hashes (.ci/check_lock.py); pip-audit
 # finds no known vulnerability in it and fails closed when the vulnerability service does not answer

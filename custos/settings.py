@@ -55,6 +55,9 @@ KEY_FILE_PATH = Path(os.environ.get("CUSTOS_KEY_FILE") or DATA_DIR / "keys" / "k
 ERASURE_LEDGER_PATH = Path(os.environ.get("CUSTOS_ERASURE_LEDGER") or KEY_FILE_PATH.parent / "erasure-ledger.jsonl")
 # The DLP fingerprint key (keyed hashes of the register for the copy scanner, ADR 11): separate from the
 # KEK, so a scanning host holds this key and the fingerprint index but never the KEK.
+# How long an erasure waits, on PostgreSQL, for transactions older than it to end before it compacts the key
+# table so that no copy of a shredded key stays in the table's file (custos.retention.services).
+CUSTOS_ERASURE_COMPACT_WAIT_SECONDS = env_int("CUSTOS_ERASURE_COMPACT_WAIT_SECONDS", 60)
 DLP_KEY_PATH = Path(os.environ.get("CUSTOS_DLP_KEY_FILE") or KEY_FILE_PATH.parent / "dlp.key")
 
 # The force named on reports sent out (the Annex 1 progress report); empty means the Metropolitan Police Service.

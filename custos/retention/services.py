@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import F, Max
@@ -696,58 +697,78 @@ def _tally_add(counts: Counter[tuple[str, ...]]) -> None:
             RemovalTally.objects.create(count=count, **values)
 
 
-#: How long an erasure waits for older snapshots on the database to end before it compacts the key table.
-SNAPSHOT_WAIT_SECONDS = 15.0
-
-_OLDER_SNAPSHOTS = """
-    SELECT count(*) FROM pg_stat_activity
-     WHERE datname = current_database() AND pid <> pg_backend_pid()
-       AND backend_xmin IS NOT NULL AND xact_start < %s
+# One past the newest finished transaction: every erasure committed so far is older.
+_NEXT_XID = "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint"
+# The oldest transaction still running anywhere on the server, in any database.
+_OLDEST_RUNNING_XID = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+# Snapshots that hold this database's horizon back: its other sessions, and sessions that hold every database's
+# (a standby's feedback, shown with no database), and replication slots.
+_SNAPSHOT_XMINS = """
+    SELECT backend_xmin::text::bigint FROM pg_stat_activity
+     WHERE (datname = current_database() OR datname IS NULL) AND pid <> pg_backend_pid()
+       AND backend_xmin IS NOT NULL
+    UNION ALL
+    SELECT xmin::text::bigint FROM pg_replication_slots WHERE xmin IS NOT NULL
 """
 
 
-def _older_snapshots_end(cursor: Any, since: dt.datetime) -> bool:
-    """Wait until no other session of this database holds a snapshot older than ``since`` (at most
-    ``SNAPSHOT_WAIT_SECONDS``); True when none does.
+def _precedes(xid32: int, xid: int) -> bool:
+    """PostgreSQL's ``TransactionIdPrecedes`` for a 32-bit xid (as ``pg_stat_activity`` shows it) and a full one."""
+    return (xid32 - xid) & 0xFFFFFFFF >= 0x80000000
 
-    ``VACUUM FULL`` copies a deleted row version that some open transaction might still see, so while an
-    older snapshot lives (autovacuum's ANALYZE, a report, a backup), the shredded key's old version would be
-    carried into the new table file. Sessions of other roles are seen only with ``pg_read_all_stats``
-    (docs/deployment.md).
+
+def _older_transactions_end(cursor: Any, horizon: int) -> bool:
+    """Wait until no transaction begun before ``horizon`` (a transaction id) could still see a row it deleted (at
+    most ``CUSTOS_ERASURE_COMPACT_WAIT_SECONDS``); True when none can.
+
+    ``VACUUM FULL`` copies a deleted row version into the new table file while it is "recently dead": while any
+    snapshot of this database is older than the delete, or while any transaction that began before it is still
+    running in **any** database of the server: VACUUM's own snapshot counts that transaction as still running, so
+    what was deleted after it began stays "recently dead". A long report, a backup, an idle-in-transaction
+    session elsewhere on the server: each would carry the shredded key's old version into the new file.
+    Sessions of other roles are seen only with ``pg_read_all_stats`` (docs/deployment.md).
     """
-    deadline = time.monotonic() + SNAPSHOT_WAIT_SECONDS
+    deadline = time.monotonic() + settings.CUSTOS_ERASURE_COMPACT_WAIT_SECONDS
     while True:
         cursor.execute("SELECT pg_stat_clear_snapshot()")  # activity is otherwise read once per transaction
-        cursor.execute(_OLDER_SNAPSHOTS, [since])
-        if cursor.fetchone()[0] == 0:
-            return True
+        cursor.execute(_OLDEST_RUNNING_XID)
+        if cursor.fetchone()[0] >= horizon:
+            cursor.execute(_SNAPSHOT_XMINS)
+            if not any(_precedes(xmin, horizon) for (xmin,) in cursor.fetchall()):
+                return True
         if time.monotonic() > deadline:
             return False
         time.sleep(0.2)
 
 
-def compact_after_erasure() -> None:
+def compact_after_erasure() -> bool:
     """Leave no old copy in the database files: on SQLite, checkpoint and truncate the WAL.
 
     On PostgreSQL the shredded key's old row version is vacuumed from the key
-    table (see ADR 10), once no older snapshot could still see it; dead rows
-    elsewhere hold only ciphertext under a destroyed key.
+    table (see ADR 10), once no older transaction could still see it; dead rows
+    elsewhere hold only ciphertext under a destroyed key. False when an older
+    transaction outlived the wait, so that old version may remain until the
+    next compaction.
     """
     if connection.in_atomic_block:
-        return
+        return False
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        elif connection.vendor == "postgresql":
-            cursor.execute("SELECT statement_timestamp()")
-            since = cursor.fetchone()[0]
-            if not _older_snapshots_end(cursor, since):
-                log.warning(
-                    "erasure: another session kept an older snapshot for %.0f s; the shredded keys' old row "
-                    "versions may stay in the key table's file until the next VACUUM FULL crypto_datakey",
-                    SNAPSHOT_WAIT_SECONDS,
-                )
-            cursor.execute("VACUUM FULL crypto_datakey")
+            return True
+        if connection.vendor != "postgresql":
+            return False
+        cursor.execute(_NEXT_XID)
+        horizon = cursor.fetchone()[0]
+        clean = _older_transactions_end(cursor, horizon)
+        if not clean:
+            log.warning(
+                "erasure: a transaction older than the erasure outlived the %.0f s wait; the shredded keys' old "
+                "row versions may stay in the key table's file until the next VACUUM FULL crypto_datakey",
+                settings.CUSTOS_ERASURE_COMPACT_WAIT_SECONDS,
+            )
+        cursor.execute("VACUUM FULL crypto_datakey")
+        return clean
 
 
 def people_erase(

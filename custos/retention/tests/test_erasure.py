@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -294,27 +295,82 @@ def test_a_review_can_restrict_instead_of_erasing(review, spoc_a, officer_a):
     assert people_visible_to(viewer=spoc_a).filter(pk=review.person_id).exists()
 
 
-@pytest.mark.django_db
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only: snapshots and VACUUM FULL")
-def test_compacting_waits_for_an_older_snapshot_to_end(monkeypatch: pytest.MonkeyPatch) -> None:
-    """While another session holds a snapshot from before the erasure, VACUUM FULL would carry the shredded key's
-    old row version into the new file: the compaction waits for it (then goes ahead, saying so)."""
+def _other_session(dbname: str | None = None) -> Any:
     import psycopg
 
-    from custos.retention import services as retention_services
-
-    monkeypatch.setattr(retention_services, "SNAPSHOT_WAIT_SECONDS", 0.6)
     params = connection.get_connection_params()
     keep = ("dbname", "user", "host", "port", "password")
-    other = psycopg.connect(**{k: v for k, v in params.items() if k in keep}, autocommit=True)
+    kwargs = {k: v for k, v in params.items() if k in keep}
+    if dbname:
+        kwargs["dbname"] = dbname
+    return psycopg.connect(**kwargs, autocommit=True)
+
+
+def _an_erasure_commits() -> int:
+    """A transaction with an id commits in a session of its own (as an erasure's would); the horizon after it."""
+    from custos.retention import services as retention_services
+
+    eraser = _other_session()
+    try:
+        eraser.execute("SELECT pg_current_xact_id()")  # autocommit: takes an id and commits
+        return int(eraser.execute(retention_services._NEXT_XID).fetchone()[0])
+    finally:
+        eraser.close()
+
+
+def _waits(horizon: int) -> bool:
+    from custos.retention import services as retention_services
+
+    with connection.cursor() as cursor:
+        return retention_services._older_transactions_end(cursor, horizon)
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only: snapshots and VACUUM FULL")
+@override_settings(CUSTOS_ERASURE_COMPACT_WAIT_SECONDS=1)
+def test_compacting_waits_for_an_older_snapshot_of_this_database_to_end() -> None:
+    """While another session holds a snapshot from before the erasure, VACUUM FULL would carry the shredded key's
+    old row version into the new file: the compaction waits for it (then goes ahead, saying so)."""
+    other = _other_session()
     try:
         other.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
         other.execute("SELECT count(*) FROM crypto_datakey")  # takes the snapshot
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT clock_timestamp()")
-            since = cursor.fetchone()[0]
-            assert retention_services._older_snapshots_end(cursor, since) is False
-            other.execute("COMMIT")
-            assert retention_services._older_snapshots_end(cursor, since) is True
+        horizon = _an_erasure_commits()
+        assert _waits(horizon) is False
+        other.execute("COMMIT")
+        assert _waits(horizon) is True
     finally:
         other.close()
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only: snapshots and VACUUM FULL")
+@override_settings(CUSTOS_ERASURE_COMPACT_WAIT_SECONDS=1)
+def test_compacting_waits_for_an_older_transaction_in_another_database_to_end() -> None:
+    """A transaction that began before the erasure in *another* database of the server also keeps the deleted row
+    version "recently dead" for VACUUM FULL (its snapshot counts that transaction as still running): found when a
+    second test worker's transactions left the shredded key in the key table's file."""
+    other = _other_session("postgres")
+    try:
+        other.execute("BEGIN")
+        other.execute("SELECT pg_current_xact_id()")  # a transaction id, as any write would take
+        horizon = _an_erasure_commits()
+        assert _waits(horizon) is False
+        other.execute("COMMIT")
+        assert _waits(horizon) is True
+        other.execute("BEGIN")
+        other.execute("SELECT pg_current_xact_id()")  # begun after the horizon: no reason to wait
+        assert _waits(horizon) is True
+        other.execute("COMMIT")
+    finally:
+        other.close()
+
+
+def test_a_32_bit_transaction_id_is_compared_as_postgresql_does() -> None:
+    from custos.retention.services import _precedes
+
+    assert _precedes(5, 10)
+    assert not _precedes(10, 10)
+    assert not _precedes(11, 10)
+    assert _precedes(2**32 - 5, 2**32 + 3)  # the 32-bit id wrapped: still before
+    assert not _precedes(3, 2**32 + 3)
