@@ -699,17 +699,18 @@ def _tally_add(counts: Counter[tuple[str, ...]]) -> None:
 
 # One past the newest finished transaction: every erasure committed so far is older.
 _NEXT_XID = "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint"
-# The oldest transaction still running anywhere on the server, in any database.
+# The oldest transaction still running anywhere on the server, in any database (seen by every role).
 _OLDEST_RUNNING_XID = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
-# Snapshots that hold this database's horizon back: its other sessions, and sessions that hold every database's
-# (a standby's feedback, shown with no database), and replication slots.
-_SNAPSHOT_XMINS = """
-    SELECT backend_xmin::text::bigint FROM pg_stat_activity
-     WHERE (datname = current_database() OR datname IS NULL) AND pid <> pg_backend_pid()
-       AND backend_xmin IS NOT NULL
-    UNION ALL
-    SELECT xmin::text::bigint FROM pg_replication_slots WHERE xmin IS NOT NULL
+# The sessions that may hold the horizon back, as far as this role may see them (pg_read_all_stats sees all).
+_SESSIONS = """
+    SELECT pid, backend_xid::text::bigint, backend_xmin::text::bigint,
+           coalesce(datname = current_database(), true)
+      FROM pg_stat_activity
+     WHERE pid <> pg_backend_pid() AND (backend_xid IS NOT NULL OR backend_xmin IS NOT NULL)
 """
+_SLOT_XMINS = "SELECT xmin::text::bigint FROM pg_replication_slots WHERE xmin IS NOT NULL"
+#: Stands for what holds the horizon back but has no session this role can see (another role's, a slot).
+UNSEEN = -1
 
 
 def _precedes(xid32: int, xid: int) -> bool:
@@ -717,28 +718,45 @@ def _precedes(xid32: int, xid: int) -> bool:
     return (xid32 - xid) & 0xFFFFFFFF >= 0x80000000
 
 
-def _older_transactions_end(cursor: Any, horizon: int) -> bool:
-    """Wait until no transaction begun before ``horizon`` (a transaction id) could still see a row it deleted (at
-    most ``CUSTOS_ERASURE_COMPACT_WAIT_SECONDS``); True when none can.
+def _in_the_way(cursor: Any, horizon: int) -> set[int]:
+    """The sessions (pids, or ``UNSEEN``) in whose presence ``VACUUM FULL`` of this database would keep a row
+    deleted before ``horizon`` (a transaction id) "recently dead", copying it into the new table file.
 
-    ``VACUUM FULL`` copies a deleted row version into the new table file while it is "recently dead": while any
-    snapshot of this database is older than the delete, or while any transaction that began before it is still
-    running in **any** database of the server: VACUUM's own snapshot counts that transaction as still running, so
-    what was deleted after it began stays "recently dead". A long report, a backup, an idle-in-transaction
-    session elsewhere on the server: each would carry the shredded key's old version into the new file.
-    Sessions of other roles are seen only with ``pg_read_all_stats`` (docs/deployment.md).
+    Two kinds: a transaction begun before it and still running in **any** database of the server (VACUUM's own
+    snapshot counts it as running, so what was deleted after it began is kept), and a snapshot of **this**
+    database older than it (a report, a backup, autovacuum's ANALYZE; a standby's feedback, shown with no
+    database; a replication slot).
+    """
+    cursor.execute("SELECT pg_stat_clear_snapshot()")  # activity is otherwise read once per transaction
+    cursor.execute(_SESSIONS)
+    found = set()
+    for pid, xid, xmin, here in cursor.fetchall():
+        if (xid is not None and _precedes(xid, horizon)) or (here and xmin is not None and _precedes(xmin, horizon)):
+            found.add(pid)
+    cursor.execute(_SLOT_XMINS)
+    if any(_precedes(xmin, horizon) for (xmin,) in cursor.fetchall()):
+        found.add(UNSEEN)
+    if not found:
+        cursor.execute(_OLDEST_RUNNING_XID)
+        if cursor.fetchone()[0] < horizon:
+            found.add(UNSEEN)
+    return found
+
+
+def _older_transactions_end(cursor: Any, horizon: int) -> bool:
+    """Wait until nothing older than ``horizon`` (a transaction id) holds a row it deleted in the files (at most
+    ``CUSTOS_ERASURE_COMPACT_WAIT_SECONDS``; see ``_in_the_way``); True when nothing does.
+
+    A long report, a backup, an idle-in-transaction session elsewhere on the server: each would carry the shredded
+    key's old version into the new file. Sessions of other roles are seen only with ``pg_read_all_stats``
+    (docs/deployment.md); without it, their running transactions are still waited for, unnamed.
     """
     deadline = time.monotonic() + settings.CUSTOS_ERASURE_COMPACT_WAIT_SECONDS
-    while True:
-        cursor.execute("SELECT pg_stat_clear_snapshot()")  # activity is otherwise read once per transaction
-        cursor.execute(_OLDEST_RUNNING_XID)
-        if cursor.fetchone()[0] >= horizon:
-            cursor.execute(_SNAPSHOT_XMINS)
-            if not any(_precedes(xmin, horizon) for (xmin,) in cursor.fetchall()):
-                return True
+    while _in_the_way(cursor, horizon):
         if time.monotonic() > deadline:
             return False
         time.sleep(0.2)
+    return True
 
 
 def compact_after_erasure() -> bool:
