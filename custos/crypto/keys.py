@@ -204,11 +204,30 @@ class LocalKeyFileProvider:
         }
 
 
+def _stale_copies_remove(path: Path) -> None:
+    """Remove the new files of earlier rewrites whose process died before renaming them (killed, power cut).
+
+    Each is a full copy of the keys of its time: left behind, it would keep a retired KEK readable.
+    Only files of processes that no longer exist are removed; a rewrite in progress is left alone.
+    """
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+        pid = stale.name.removeprefix(f".{path.name}.").removesuffix(".tmp")
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            stale.unlink(missing_ok=True)
+        except PermissionError:  # a live process of another user
+            continue
+
+
 def _write_key_file(path: Path, keys: list[bytes]) -> None:
     """Replace the key file atomically: a new 0600 file, synced, renamed over the old."""
     comments = [line for line in path.read_text(encoding="ascii").splitlines() if line.startswith("#")]
     text = "\n".join(comments or [KEY_FILE_HEADER.rstrip("\n")]) + "\n"
     text += "".join(_encode(k) + "\n" for k in keys)
+    _stale_copies_remove(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -50,7 +50,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from custos.audit.models import Verb
+from custos.audit.models import AuditEvent, Verb
 from custos.audit.services import Actor, event_record
 from custos.crypto.blind_index import normalise_name
 from custos.crypto.envelope import data_key_new
@@ -619,6 +619,24 @@ def _bundle(row: MatrixRow, *, bcu: BCU, boroughs: Mapping[str, Any], sha256: st
     return bundle
 
 
+class AlreadyImported(ValueError):
+    """This file was imported into this BCU before (the ``matrix.imported`` event ``seq`` says so)."""
+
+    def __init__(self, seq: int) -> None:
+        super().__init__(f"this file was already imported into this BCU (audit event #{seq})")
+        self.seq = seq
+
+
+def _imported_before(bcu: BCU, sha256: str) -> None:
+    seq = (
+        AuditEvent.objects.filter(verb=Verb.MATRIX_IMPORTED, object_ref=f"bcu:{bcu.code}", detail__file_sha256=sha256)
+        .values_list("seq", flat=True)
+        .first()
+    )
+    if seq is not None:
+        raise AlreadyImported(seq)
+
+
 def matrix_import(
     *, actor: Actor, bcu: BCU, report: MatrixReport, today: dt.date | None = None, batch_size: int = 1000
 ) -> ImportResult:
@@ -628,9 +646,16 @@ def matrix_import(
     score and proposed nomination, their audit events (as the interactive
     services record them) and one ``matrix.imported`` event with the counts,
     the findings and the file's SHA-256. No band is set.
+
+    Safe to re-run: a file (by SHA-256) already imported into the BCU raises
+    ``AlreadyImported`` and writes nothing, so re-running an import that was
+    interrupted after its commit does not make everyone twice. The check is
+    repeated under the audit chain's lock, just before the summary event, so
+    two imports of one file at once cannot both commit.
     """
     if not report.valid:
         raise ValueError(f"the file has {len(report.errors)} error(s): nothing imported")
+    _imported_before(bcu, report.sha256)
     today = today or timezone.localdate()
     boroughs = {b.name: b for b in bcu.boroughs.all()}
     counts = BulkCounts()
@@ -643,6 +668,7 @@ def matrix_import(
             except ValidationError as exc:
                 raise ValueError("a row failed the register's own checks: " + " ".join(exc.messages)) from exc
             counts.add(bundles_write(actor=actor, bundles=bundles, rubric=rubric, today=today, purpose=PURPOSE))
+        _imported_before(bcu, report.sha256)  # the chain's head is locked by now: a concurrent import has committed
         event_record(
             actor=actor,
             verb=Verb.MATRIX_IMPORTED,

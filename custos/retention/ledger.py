@@ -12,6 +12,13 @@ A line is written and fsync'd inside the erasure's transaction, before the
 commit: if it cannot be written the erasure does not happen. Each line holds
 the SHA-256 of the line before it, so a truncated or edited ledger is
 detected on reading.
+
+A process killed while appending can leave a torn last line (no newline).
+Its erasure never committed (the commit comes after the fsync), so the torn
+tail is ignored on reading and cut off by the next append. A process killed
+after the fsync but before the commit leaves a whole line for an erasure that
+rolled back: the person is still there, and is erased again (a second line)
+when the sweep is resumed, or by ``ledger_reapply``.
 """
 
 from __future__ import annotations
@@ -90,6 +97,28 @@ def _last_hash(handle: Any) -> str:
         raise LedgerError(f"the erasure ledger {ledger_path()} ends in an unreadable line") from exc
 
 
+def _torn_tail_drop(handle: Any) -> None:
+    """Cut off a last line without its newline: the torn write of an append killed part way (see above)."""
+    size = handle.seek(0, os.SEEK_END)
+    if size == 0:
+        return
+    handle.seek(size - 1)
+    if handle.read(1) == b"\n":
+        return
+    end = size
+    while end > 0:
+        start = max(0, end - 64 * 1024)
+        handle.seek(start)
+        newline = handle.read(end - start).rfind(b"\n")
+        if newline >= 0:
+            handle.truncate(start + newline + 1)
+            break
+        end = start
+    else:
+        handle.truncate(0)
+    os.fsync(handle.fileno())
+
+
 def append(entries: Sequence[LedgerEntry]) -> None:
     """Append entries and fsync; raises ``LedgerError`` (so the erasure rolls back) on any failure."""
     if not entries:
@@ -97,6 +126,7 @@ def append(entries: Sequence[LedgerEntry]) -> None:
     path = ledger_path()
     try:
         with _locked(path) as handle:
+            _torn_tail_drop(handle)
             prev = _last_hash(handle)
             lines = []
             for entry in entries:
@@ -122,6 +152,8 @@ def read() -> list[LedgerEntry]:
     try:
         with path.open("rb") as handle:
             for number, raw in enumerate(handle, start=1):
+                if not raw.endswith(b"\n"):
+                    break  # a torn last line: its erasure never committed
                 if not raw.strip():
                     continue
                 try:

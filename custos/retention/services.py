@@ -996,7 +996,10 @@ def ledger_reapply(*, actor: Actor | None = None) -> LedgerReport:
             Person.objects.filter(pk__in=batch_ids).delete()
         for keys in _chunks(sorted(live_keys)):
             shred_many(keys)
-        missing = [e for e in entries if e.person_ref not in have_tombstone]
+        # One tombstone per person: a sweep killed after its ledger line was written but before its commit
+        # erases the person again when resumed, so the ledger can name them twice; the last line is the one
+        # that committed.
+        missing = list({e.person_ref: e for e in entries if e.person_ref not in have_tombstone}.values())
         Tombstone.objects.bulk_create(
             [
                 Tombstone(

@@ -9,7 +9,14 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from custos.audit.services import Actor
 from custos.register.bulk import bcus_resolve
-from custos.register.importer import MatrixFileError, matrix_check, matrix_import, read_table, report_lines
+from custos.register.importer import (
+    AlreadyImported,
+    MatrixFileError,
+    matrix_check,
+    matrix_import,
+    read_table,
+    report_lines,
+)
 from custos.register.services import RuleBroken
 
 SYSTEM = Actor.system("import_matrix")
@@ -26,7 +33,8 @@ class Command(BaseCommand):
     rank is never applied as a band (s.50A-50D): a named person decides.
     Legacy intelligence is graded conservatively (2/C/P, assessment). The
     report names rows by number and never prints personal data. Audited as
-    system:import_matrix, with one matrix.imported event.
+    system:import_matrix, with one matrix.imported event. Safe to re-run: a
+    file already imported into the BCU (same SHA-256) is not imported again.
     """
 
     help = (
@@ -38,7 +46,8 @@ class Command(BaseCommand):
         "Victims are imported as victims and never nominated; uncorroborated (not both police and "
         "partner intelligence) and zero-score rows are imported as people but not nominated; the rest "
         "become proposed nominations. The legacy rank is never applied: a named person decides the "
-        "band (s.50A-50D). Reports show row numbers, never personal data. Use --dry-run to check only."
+        "band (s.50A-50D). Reports show row numbers, never personal data. Safe to re-run: a file already "
+        "imported into the BCU is not imported again. Use --dry-run to check only."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -65,6 +74,11 @@ class Command(BaseCommand):
             return
         try:
             matrix_import(actor=SYSTEM, bcu=bcu, report=report)
+        except AlreadyImported as exc:
+            self.stdout.write(
+                f"{path.name} was already imported into {bcu.name} (audit event #{exc.seq}): nothing written"
+            )
+            return
         except RuleBroken as exc:
             raise CommandError(f"{path.name}: {' '.join(exc.messages)} Nothing imported.") from exc
         except ValueError as exc:
