@@ -446,6 +446,9 @@ def crash_rotate(rounds: int, rng: random.Random, work: Path, size: int) -> dict
         events = _rotation_events_since(seq)
         rewrapped = sum(e["rewrapped"] for e in events if e["step"] == "rewrapped")
         assert rewrapped == len(plain), f"{where}: events record {rewrapped} re-wraps for {len(plain)} data keys"
+        # The resumed run records a KEK whose creation event the kill lost (rotate_keys), once.
+        created = [e for e in events if e["step"] == "kek_created" and e["kek"] == active]
+        assert len(created) == 1, f"{where}: the new KEK has {len(created)} kek_created events after resuming"
         assert not _stray_key_copies(where), f"{where}: a copy of the key file is left after resuming"
         chain.verifies(where, number)
     chain.full("at the end")

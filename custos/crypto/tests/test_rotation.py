@@ -223,3 +223,35 @@ def test_dry_run_changes_nothing(key_file, officer_a):
     call_command("rotate_keys", "--dry-run", verbosity=0)
     assert _key_lines(key_file) == lines
     assert rotation_plan().pending == 0
+
+
+def test_a_kek_saved_before_its_event_was_written_is_recorded_when_the_rotation_resumes(key_file, officer_a):
+    """Killed between the key provider saving the new KEK and its event committing (seen under SIGKILL in
+    tests/cli/test_crash_safety.py): the next run records the KEK's creation before it wraps anything under it."""
+    for i in range(3):
+        a_person(officer_a, full_name=f"Unrecorded {i}")
+    with pytest.raises(RuntimeError, match="interrupted"):
+        kek_rotate(record=Events(fail_on=1), batch_size=2)  # the kek_created event fails: the key stays saved
+    made = get_provider().active_key_id()
+
+    def created(kek: str) -> list[AuditEvent]:
+        return list(
+            AuditEvent.objects.filter(verb=Verb.KEYS_ROTATED, object_ref=f"kek:{kek}", detail__step="kek_created")
+        )
+
+    assert created(made) == []
+
+    call_command("rotate_keys", "--resume", verbosity=0)
+
+    [event] = created(made)
+    assert event.detail["recorded_late"] is True
+    assert rotation_plan().pending == 0
+    call_command("rotate_keys", "--resume", verbosity=0)  # once only
+    assert len(created(made)) == 1
+    assert chain_verify().ok
+
+
+def test_the_first_kek_needs_no_creation_event(key_file, officer_a):
+    a_person(officer_a, full_name="First Key")
+    call_command("rotate_keys", "--resume", verbosity=0)
+    assert not AuditEvent.objects.filter(verb=Verb.KEYS_ROTATED).exists()

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 from tqdm import tqdm
 
-from custos.audit.models import Verb
+from custos.audit.models import AuditEvent, Verb
 from custos.audit.services import Actor, event_record
-from custos.crypto.keys import KeyUnavailable
+from custos.crypto.keys import KeyUnavailable, get_provider
 from custos.crypto.rotation import (
     DEFAULT_BATCH_SIZE,
     RotationError,
@@ -31,6 +32,25 @@ def _record(step: str, detail: dict[str, Any]) -> None:
         object_ref=f"kek:{kek}" if kek else "",
         detail={"step": step, **detail},
     )
+
+
+def _record_a_kek_made_without_its_event() -> str | None:
+    """The active KEK, if a rotation stopped (killed, power cut) after the key provider saved it but before its
+    ``kek_created`` event committed: recorded now, before this run wraps anything under it. None otherwise.
+
+    The oldest KEK (the first of a key file or token) is made by ``custos init`` or ``custos pkcs11_init``, which
+    record the system's set-up; it has no ``kek_created`` event of its own.
+    """
+    provider = get_provider()
+    active = provider.active_key_id()
+    if active == provider.key_ids()[-1]:
+        return None
+    made = AuditEvent.objects.filter(verb=Verb.KEYS_ROTATED, object_ref=f"kek:{active}", detail__step="kek_created")
+    if made.exists():
+        return None
+    with transaction.atomic():
+        _record("kek_created", {"provider": provider.kind, "kek": active, "recorded_late": True})
+    return active
 
 
 class Command(BaseCommand):
@@ -88,6 +108,10 @@ class Command(BaseCommand):
             self._retire(dry_run=True)
 
     def _rotate(self, options: dict[str, Any]) -> None:
+        if late := _record_a_kek_made_without_its_event():
+            self.stdout.write(
+                f"recorded the creation of KEK {late}: an earlier rotation stopped before its audit event was written"
+            )
         bar: tqdm[Any] | None = None
 
         def on_plan(plan: RotationPlan) -> None:
