@@ -105,6 +105,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "custos.web.fail_closed.KeyProviderMiddleware",  # no keys, no request: 503 before anything is read or logged
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -150,12 +151,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         # write lock at BEGIN so two writers queue instead of failing;
         # secure_delete overwrites freed pages so erased data does not linger.
         "transaction_mode": "IMMEDIATE",
-        "timeout": 30,
+        "timeout": env_int("CUSTOS_DB_BUSY_TIMEOUT", 30),  # seconds a request waits for another writer, then 503
         "init_command": (
             "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA secure_delete=ON;PRAGMA foreign_keys=ON;"
         ),
     }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Connections: closed after each request unless CUSTOS_DB_CONN_MAX_AGE (seconds) keeps them; a kept connection is
+# checked before each request reuses it, so one the database dropped (a restart, a failover) is replaced, not
+# answered with an error (docs/deployment.md, "Faults").
+DATABASES["default"]["CONN_MAX_AGE"] = env_int("CUSTOS_DB_CONN_MAX_AGE", 0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -226,7 +232,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # A refused fault (database, keys, audit log) is logged in one line by custos.web.fail_closed, no traceback.
+    "filters": {"faults": {"()": "custos.web.faultlog.FaultLogFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["faults"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("CUSTOS_LOG_LEVEL", "INFO")},
     # Request logging can carry query strings; keep it at warnings only.
     "loggers": {"django.request": {"level": "ERROR"}, "django.server": {"level": "WARNING"}},

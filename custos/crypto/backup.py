@@ -33,6 +33,7 @@ passed in by the command as a callback.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import io
 import json
@@ -184,7 +185,26 @@ def _run(args: list[str]) -> None:
     result = subprocess.run(args, env=_pg_env(), capture_output=True, text=True, check=False)  # noqa: S603
     if result.returncode != 0:
         detail = (result.stderr.strip().splitlines() or ["no detail"])[0]
+        if _NO_SPACE in detail:
+            raise _DiskFull(detail)
         raise BackupError(f"{Path(args[0]).name} failed: {detail}")
+
+
+_NO_SPACE = "No space left on device"
+
+
+class _DiskFull(OSError):
+    """A full disk reported as text (by pg_dump or age), not by an errno."""
+
+
+def _is_disk_full(exc: BaseException) -> bool:
+    if isinstance(exc, _DiskFull):
+        return True
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    if isinstance(exc, sqlite3.Error):
+        return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+    return _NO_SPACE in str(exc)
 
 
 def key_references() -> dict[str, Any]:
@@ -228,6 +248,23 @@ def backup_create(*, out: Path, recipients: list[Any], extra: dict[str, Any] | N
     if not out.parent.is_dir():
         raise BackupError(f"directory {out.parent} does not exist")
     vendor = _vendor()
+    try:
+        return _backup_write(out=out, vendor=vendor, recipients=recipients, extra=extra)
+    except (OSError, sqlite3.Error, pyrage.EncryptError) as exc:
+        # Staging files and the partial file are gone by now (both are removed on any failure).
+        if _is_disk_full(exc):
+            raise BackupError(
+                f"no space left on the device that holds {out.parent}: no backup was written; "
+                "free some space or choose another folder"
+            ) from None
+        if isinstance(exc, pyrage.EncryptError):
+            raise BackupError(f"age encryption failed: {exc}") from exc
+        if isinstance(exc, OSError):
+            raise BackupError(f"the backup could not be written in {out.parent}: {exc.strerror}") from exc
+        raise
+
+
+def _backup_write(*, out: Path, vendor: str, recipients: list[Any], extra: dict[str, Any] | None) -> BackupReport:
     with _private_dir(out.parent) as work:
         if vendor == "sqlite":
             member = SQLITE_MEMBER
@@ -258,10 +295,8 @@ def backup_create(*, out: Path, recipients: list[Any], extra: dict[str, Any] | N
             pyrage.encrypt_file(str(archive), str(partial), recipients)
             os.chmod(partial, 0o600)
             os.replace(partial, out)
-        except BaseException as exc:
+        except BaseException:
             partial.unlink(missing_ok=True)
-            if isinstance(exc, pyrage.EncryptError):
-                raise BackupError(f"age encryption failed: {exc}") from exc
             raise
     return BackupReport(path=out, vendor=vendor, size=out.stat().st_size, manifest=manifest)
 

@@ -132,6 +132,7 @@ def export_new(request: HttpRequest) -> HttpResponse:
     declared = purpose_from_session(request.session)
     initial = {"purpose": declared.text if declared else "", "fmt": "csv", "columns": list(exports.DEFAULT_FIELDS)}
     form = ExportForm(request.POST or None, initial=initial)
+    status = 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -146,6 +147,9 @@ def export_new(request: HttpRequest) -> HttpResponse:
             )
         except ValidationError as exc:
             form.add_service_errors(_as_form_errors(exc))
+        except exports.ExportNotWritten as exc:  # a full disk: nothing exported or recorded; the form is kept
+            form.add_error(None, str(exc))
+            status = 503
         else:
             messages.success(
                 request,
@@ -160,7 +164,7 @@ def export_new(request: HttpRequest) -> HttpResponse:
         "query": request.GET.urlencode(),
         "max_date": timezone.localdate() + dt.timedelta(days=exports.MAX_DAYS),
     }
-    return render(request, "dlp/export_new.html", context)
+    return render(request, "dlp/export_new.html", context, status=status)
 
 
 @never_cache

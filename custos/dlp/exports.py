@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import errno
 import html
 import io
 import os
@@ -78,6 +79,14 @@ MAX_DAYS = 28
 MIN_REASONS = 10
 MAX_PEOPLE = 20_000
 NOTICE_KIND = "export_expired"
+
+
+class ExportNotWritten(RuntimeError):
+    """The export's file could not be written (a full disk, a quota): nothing was exported or recorded.
+
+    The message says why in words a user can act on; it names no file and no person.
+    """
+
 
 _POSTCODE = re.compile(r"\b([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})\b")
 _AREAS = ("E", "N", "NW", "SE", "SW", "W")
@@ -298,7 +307,21 @@ def _write(path: Path, content: bytes) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as handle:
         handle.write(content)
+        handle.flush()
+        # On disk before the export is recorded: a file system that allocates late reports a full disk here.
+        os.fsync(handle.fileno())
     os.chmod(path, 0o600)
+
+
+def _not_written(exc: OSError) -> ExportNotWritten:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        reason = "there is no space left on the device that holds exports"
+    else:
+        reason = f"the file system refused it ({exc.strerror or type(exc).__name__})"
+    return ExportNotWritten(
+        f"The export could not be written: {reason}. Nothing was exported or recorded; "
+        "tell your system administrator, then try again."
+    )
 
 
 def _remove(export: Export) -> None:
@@ -326,7 +349,8 @@ def export_create(
     missing purpose, an unknown format or field, an expiry in the past or
     beyond ``MAX_DAYS``, or no one to export. Nothing is written unless all
     is well; the file is written last, in the same transaction, and removed
-    if the transaction fails.
+    if the transaction fails. ``ExportNotWritten`` if the file cannot be
+    written (a full disk): then no part of it is left and nothing is recorded.
     """
     _require(policies.may_export(actor), "Only a BCU SPOC or central governance may export personal data.")
     purpose = _purpose(purpose)
@@ -390,7 +414,10 @@ def export_create(
                     "target_bcus": sorted({p.bcu.code for p in found}),
                 },
             )
-            _write(path, content)
+            try:
+                _write(path, content)
+            except OSError as exc:
+                raise _not_written(exc) from None  # rolls back the record, the canary and the event
     except BaseException:
         path.unlink(missing_ok=True)
         raise

@@ -37,6 +37,7 @@ from custos.audit.models import Verb
 from custos.audit.services import Actor, EventSpec, event_record, events_record
 from custos.crypto.blind_index import normalise_name
 from custos.crypto.envelope import data_key_new
+from custos.crypto.keys import get_provider
 from custos.crypto.tokens import random_secret
 from custos.register import policies
 from custos.register.bulk import BulkCounts, PersonBundle, bundles_write
@@ -741,6 +742,7 @@ def seed_demo(
         raise ValueError("the number of people must be 1 or more")
     if batch_size < 1:
         raise ValueError("the batch size must be 1 or more")
+    get_provider()  # no key, no run: KeyUnavailable before the first write (gangs, deciders), not after
     today = today or timezone.localdate()
     rubric = rubric_active()
     codes = [bcu.code for bcu in bcus]
