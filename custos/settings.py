@@ -90,9 +90,12 @@ INSTALLED_APPS = [
     "govuk_frontend_django",
     "django_otp",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "custos.crypto",
     "custos.audit",
     "custos.accounts",
+    "custos.workers",
     "custos.register",
     "custos.retention",
     "custos.dlp",
@@ -122,6 +125,13 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
+
+# Background work (re-score, retention sweep, scans, reports): the Django Tasks API on django-tasks-db, a queue
+# in the database itself (no broker). `custos worker` runs it on any host that reaches the database; a worker
+# renews a lease every few seconds, and a task whose worker's lease is older than CUSTOS_WORKER_LEASE_SECONDS is
+# put back on the queue by the next worker (docs/deployment.md, "Background workers").
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+CUSTOS_WORKER_LEASE_SECONDS = env_int("CUSTOS_WORKER_LEASE_SECONDS", 30)
 
 ROOT_URLCONF = "custos.urls"
 WSGI_APPLICATION = "custos.wsgi.application"

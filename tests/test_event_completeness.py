@@ -1426,6 +1426,13 @@ COMMANDS: dict[str, Run | Subprocess | Elsewhere] = {
         ("equality.published",),
         "tests/cli/test_oversight_equality.py::test_a_baseline_is_loaded_and_a_quarter_published",
     ),
+    # Background work (custos.workers): the task list reads no personal data; a worker recovering a task whose
+    # worker was killed records it (a worker runs in its own process, its loop closing the connection between tasks)
+    "tasks": Run(lambda w: [], Expect(exact=())),
+    "worker": Elsewhere(
+        ("task.recovered",),
+        "tests/cli/test_tasks_cli.py::test_a_worker_killed_mid_task_leaves_no_half_batch_and_its_task_is_run_again",
+    ),
     "mfa_reset": Run(lambda w: ["officer_a"], Expect(exact=("mfa.reset",))),
     "user_reinstate": Run(lambda w: [w.suspended.username], Expect(exact=("user.reinstated",))),
     # Agreements and disclosures from the command line (custos.sharing), as the --as-user account

@@ -54,6 +54,7 @@ class Verb(models.TextChoices):
     PURPOSE_DECLARED = "purpose.declared", "Purpose declared"
     SYSTEM_INITIALISED = "system.initialised", "System initialised"
     KEYS_ROTATED = "keys.rotated", "Key-encryption key rotated"
+    TASK_RECOVERED = "task.recovered", "Background task put back on the queue (its worker stopped)"
     # oversight of the log itself: reading it is recorded too
     AUDIT_SEARCHED = "audit.searched", "Audit log searched"
     AUDIT_EXPORTED = "audit.exported", "Audit log exported"

@@ -504,52 +504,105 @@ def rescore_all(
     interrupted run leaves whole batches done and can simply be run again.
     Returns the number of people scored.
     """
-    from custos.audit.services import EventSpec, events_record
-
-    rubric = rubric or rubric_active()
-    today = today or timezone.localdate()
     # Restricted people are frozen (s.47): their last score stands.
     ids = list(Person.objects.filter(restricted_at__isnull=True).order_by("pk").values_list("pk", flat=True))
+    return rescore_people(
+        actor=actor,
+        person_ids=ids,
+        rubric=rubric or rubric_active(),
+        batch_size=batch_size,
+        progress=progress,
+        today=today,
+    )
+
+
+def rescore_people(
+    *,
+    actor: User | Actor,
+    person_ids: Sequence[Any],
+    rubric: Rubric,
+    batch_size: int = 500,
+    progress: Callable[[int], None] | None = None,
+    today: dt.date | None = None,
+    run_started: dt.datetime | None = None,
+) -> int:
+    """Re-score these people under ``rubric``, in batches of ``batch_size``; returns how many were scored.
+
+    One chunk of a re-score (``rescore_all`` passes everyone; a background
+    re-score passes each task its chunk, ``custos.register.tasks``). Each
+    batch is one transaction with its ``score.computed`` events: it locks
+    its people's rows, skips anyone restricted (s.47) or erased since the
+    ids were listed, and, when ``run_started`` names the run, anyone whose
+    current score is already under this rubric and computed since the run
+    started. So a chunk run again after its worker died, or by two workers
+    at once, scores nobody twice in one run.
+    """
+    today = today or timezone.localdate()
     done = 0
-    for start in range(0, len(ids), batch_size):
-        batch = ids[start : start + batch_size]
-        with transaction.atomic():
-            inputs = _items_for_scoring(batch)
-            HarmScore.objects.filter(person_id__in=batch, is_current=True).update(is_current=False)
-            scores = []
-            for pid in batch:
-                result = score(inputs[pid], rubric.definition, today=today)
-                scores.append(
-                    HarmScore(
-                        person_id=pid,
-                        rubric=rubric,
-                        total=result.total,
-                        recommended_band=result.recommended_band,
-                        explanation=result.explanation(rubric.version),
-                    )
-                )
-            HarmScore.objects.bulk_create(scores)
-            events_record(
-                actor=actor,
-                specs=[
-                    EventSpec(
-                        verb=Verb.SCORE_COMPUTED,
-                        object_type="harm_score",
-                        object_ref=f"harm_score:{s.pk}",
-                        targets=[f"person:{s.person_id}"],
-                        detail={
-                            "total": str(s.total),
-                            "recommended_band": s.recommended_band,
-                            "rubric": rubric.version,
-                        },
-                    )
-                    for s in scores
-                ],
-            )
-        done += len(batch)
+    for start in range(0, len(person_ids), batch_size):
+        batch = person_ids[start : start + batch_size]
+        done += _rescore_batch(actor=actor, batch=batch, rubric=rubric, today=today, run_started=run_started)
         if progress:
             progress(len(batch))
     return done
+
+
+@transaction.atomic
+def _rescore_batch(
+    *, actor: User | Actor, batch: Sequence[Any], rubric: Rubric, today: dt.date, run_started: dt.datetime | None
+) -> int:
+    from custos.audit.services import EventSpec, events_record
+
+    # The row locks make a second worker on the same batch wait, then see this one's scores (PostgreSQL; SQLite
+    # runs one writer at a time anyway).
+    ids = list(
+        Person.objects.select_for_update()
+        .filter(pk__in=batch, restricted_at__isnull=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if run_started is not None:
+        scored = set(
+            HarmScore.objects.filter(
+                person_id__in=ids, is_current=True, rubric=rubric, computed_at__gte=run_started
+            ).values_list("person_id", flat=True)
+        )
+        ids = [pid for pid in ids if pid not in scored]
+    if not ids:
+        return 0
+    inputs = _items_for_scoring(ids)
+    HarmScore.objects.filter(person_id__in=ids, is_current=True).update(is_current=False)
+    scores = []
+    for pid in ids:
+        result = score(inputs[pid], rubric.definition, today=today)
+        scores.append(
+            HarmScore(
+                person_id=pid,
+                rubric=rubric,
+                total=result.total,
+                recommended_band=result.recommended_band,
+                explanation=result.explanation(rubric.version),
+            )
+        )
+    HarmScore.objects.bulk_create(scores)
+    events_record(
+        actor=actor,
+        specs=[
+            EventSpec(
+                verb=Verb.SCORE_COMPUTED,
+                object_type="harm_score",
+                object_ref=f"harm_score:{s.pk}",
+                targets=[f"person:{s.person_id}"],
+                detail={
+                    "total": str(s.total),
+                    "recommended_band": s.recommended_band,
+                    "rubric": rubric.version,
+                },
+            )
+            for s in scores
+        ],
+    )
+    return len(scores)
 
 
 @transaction.atomic

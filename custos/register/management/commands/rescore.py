@@ -14,8 +14,9 @@ from tqdm import tqdm
 
 from custos.audit.services import Actor
 from custos.register.definitions import definition_from_file
-from custos.register.models import Person
+from custos.register.models import Person, Rubric
 from custos.register.services import RuleBroken, rescore_all, rubric_active, rubric_load
+from custos.register.tasks import CHUNK_SIZE, rescore_enqueue
 
 SYSTEM = Actor.system("rescore")
 
@@ -44,19 +45,32 @@ class Command(BaseCommand):
     ``--rubric`` loads a new version (validated; old versions are kept, never
     edited). Each batch is one transaction with its ``score.computed``
     events, as system:rescore, so an interrupted run can simply be run again.
+    ``--background`` queues the re-score as tasks of ``--chunk-size`` people
+    for ``custos worker`` processes to share (``custos.register.tasks``).
     """
 
     help = (
         "Re-score every person under the active harm-score rubric, in batches (each one transaction, "
         "audited as system:rescore; safe to re-run). Scores only recommend: no band changes without a "
         "named person's decision. --rubric FILE.json first loads and activates a new rubric version "
-        "(validated; refused with the reason if invalid; earlier versions are kept)."
+        "(validated; refused with the reason if invalid; earlier versions are kept). --background queues the "
+        "re-score as tasks of --chunk-size people for `custos worker` processes to share, prints their ids and "
+        "returns; `custos tasks` shows their progress."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--batch-size", type=_positive, default=500, help="people per transaction (500)")
         parser.add_argument("--rubric", type=Path, metavar="FILE.json", help="load this rubric version first")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+        parser.add_argument(
+            "--background", action="store_true", help="queue the re-score for `custos worker` and return at once"
+        )
+        parser.add_argument(
+            "--chunk-size",
+            type=_positive,
+            default=CHUNK_SIZE,
+            help=f"with --background: people per task ({CHUNK_SIZE:,})",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -72,6 +86,9 @@ class Command(BaseCommand):
             raise CommandError(" ".join(exc.messages)) from exc
         except ValidationError as exc:
             raise CommandError("invalid rubric: " + " ".join(exc.messages)) from exc
+        if options["background"]:
+            self._enqueue(rubric, chunk_size=options["chunk_size"], batch_size=options["batch_size"])
+            return
         started = time.monotonic()
         bar = tqdm(
             total=Person.objects.count(),
@@ -91,4 +108,18 @@ class Command(BaseCommand):
         self.stdout.write(
             f"re-scored {done:,} people under rubric v{rubric.version} in {elapsed:.1f} s; "
             "no band was changed (bands are decided by a named person)"
+        )
+
+    def _enqueue(self, rubric: Rubric, *, chunk_size: int, batch_size: int) -> None:
+        tasks = rescore_enqueue(rubric=rubric, chunk_size=chunk_size, batch_size=batch_size)
+        people = Person.objects.filter(restricted_at__isnull=True).count()
+        self.stdout.write(
+            f"queued a re-score of about {people:,} people under rubric v{rubric.version} as {len(tasks):,} "
+            f"task(s) of up to {chunk_size:,} people:"
+        )
+        for result in tasks:
+            self.stdout.write(f"  {result.id}")
+        self.stdout.write(
+            "`custos worker` runs them (start one or more; `custos worker --once` exits when the queue is empty); "
+            "`custos tasks` shows their progress."
         )

@@ -16,6 +16,7 @@ from custos.register.services import RuleBroken
 from custos.retention.ledger import LedgerError
 from custos.retention.models import Trigger
 from custos.retention.services import retention_sweep
+from custos.retention.tasks import retention_sweep_task
 
 SYSTEM = Actor.system("retention-sweep")
 
@@ -36,22 +37,35 @@ class Command(BaseCommand):
     each BCU's SPOC, escalates reviews overdue beyond the schedule's hard
     limit to central governance, and carries out erasures that a named
     person already decided once their grace period has ended.
+    ``--background`` queues the same sweep for ``custos worker``
+    (``custos.retention.tasks``) and returns at once.
     """
 
     help = (
         "Open reviews the retention schedule calls for (overdue review dates, removal rules, the victim "
         "schedule), notify each BCU's SPOC, escalate reviews overdue beyond the hard limit to central "
         "governance, and erase people whose removal a reviewer decided once the grace period has ended. "
-        "Never removes anyone on its own. Safe to re-run. --dry-run reports and changes nothing."
+        "Never removes anyone on its own. Safe to re-run. --dry-run reports and changes nothing. --background "
+        "queues the sweep for `custos worker`, prints the task's id and returns; `custos tasks` shows it."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--dry-run", action="store_true", help="report what would happen; change nothing")
         parser.add_argument("--today", metavar="YYYY-MM-DD", help="run as of this date (default: today)")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+        parser.add_argument(
+            "--background", action="store_true", help="queue the sweep for `custos worker` and return at once"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         today = _day(options["today"]) if options["today"] else None
+        if options["background"]:
+            if options["dry_run"]:
+                raise CommandError("--dry-run prints its report here: run it without --background")
+            result = retention_sweep_task.enqueue(today=today.isoformat() if today else None)
+            self.stdout.write(f"queued the retention sweep as task {result.id}")
+            self.stdout.write("`custos worker` runs it; `custos tasks` shows its progress.")
+            return
         started = time.monotonic()
         bar = tqdm(
             total=Person.objects.count(),
