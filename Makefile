@@ -118,11 +118,17 @@ lint: setup
 	$(BIN)/lint-imports
 	CUSTOS_DATA_DIR=$$(mktemp -d) $(BIN)/custos makemigrations --check --dry-run
 
+# The scale benchmark (issue 8): a synthetic register of this many people, 5 intelligence items each.
+BENCH_SCALE_SQLITE ?= 100000
+BENCH_SCALE_POSTGRES ?= 1000000
 bench: setup
 	$(BIN)/python bench/run.py
 	BENCH_POSTGRES_URL=$(TEST_POSTGRES_URL) $(BIN)/python bench/lifecycle.py
 	$(BIN)/python bench/dlp.py
 	BENCH_POSTGRES_URL=$(TEST_POSTGRES_URL) $(BIN)/python bench/sharing.py
+	BENCH_POSTGRES_URL=$(TEST_POSTGRES_URL) $(BIN)/python bench/tasks.py
+	env -u BENCH_POSTGRES_URL -u CUSTOS_DATABASE_URL BENCH_SCALE_PEOPLE=$(BENCH_SCALE_SQLITE) $(BIN)/python bench/scale.py
+	BENCH_POSTGRES_URL=$(TEST_POSTGRES_URL) BENCH_SCALE_PEOPLE=$(BENCH_SCALE_POSTGRES) $(BIN)/python bench/scale.py
 
 clean:
 	rm -rf $(VENV) node_modules build .mypy_cache .ruff_cache

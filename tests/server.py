@@ -25,15 +25,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from custos.accounts.models import Role
-
 ROOT = Path(__file__).resolve().parent.parent
 CUSTOS = str(Path(sys.executable).with_name("custos"))
 DEMO_PASSWORD = "demo-password-for-tests-only"
 #: Every demo account's authenticator secret in tests (base32; ``custos demo_users --totp-secret``).
 DEMO_TOTP_SECRET = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"  # noqa: S105 - a published test value
-#: demo_users gives each of its accounts (one per role) an authenticator, each with its own data key.
-DEMO_AUTHENTICATORS = len(Role)
+
+
+def __getattr__(name: str) -> int:
+    """``DEMO_AUTHENTICATORS``: demo_users gives each of its accounts (one per role) an authenticator, each with its
+    own data key. Read lazily, so that benchmarks can import this module before Django is set up."""
+    if name == "DEMO_AUTHENTICATORS":
+        from custos.accounts.models import Role
+
+        return len(Role)
+    raise AttributeError(name)
 
 
 @dataclass

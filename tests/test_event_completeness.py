@@ -1339,6 +1339,14 @@ COMMANDS: dict[str, Run | Subprocess | Elsewhere] = {
         lambda w: ["--people", "3", "--seed", "7", "--no-progress"],
         Expect(counts=lambda w: {"person.created": 3, "demo.seeded": 1}, last="demo.seeded", allowed=SEEDED),
     ),
+    "seed_scale": Run(
+        lambda w: ["--people", "3", "--items-per-person", "2", "--seed", "7", "--no-progress"],
+        Expect(
+            counts=lambda w: {"person.created": 3, "intelligence.added": 6, "demo.seeded": 1},
+            last="demo.seeded",
+            allowed=SEEDED,
+        ),
+    ),
     "rescore": Run(
         lambda w: ["--no-progress"],
         Expect(counts=lambda w: {"score.computed": Person.objects.count()}, allowed=frozenset({"score.computed"})),
