@@ -526,3 +526,20 @@ def test_proposer_cannot_confirm_their_own_nomination(spoc_a: User, client_for: 
     assert "confirmed by someone other than its proposer" in page
     nomination.refresh_from_db()
     assert nomination.status == "proposed"
+
+
+def test_the_matrix_counts_each_nomination_once_when_filtered_by_category(officer_a: User, spoc_a: User) -> None:
+    """The category filter joins intelligence items, several to a nomination: the counts (one grouped query) and
+    the total count nominations, not items."""
+    from custos.register.selectors import MatrixFilters, matrix_for
+
+    person, _ = an_active_nominee(officer_a, spoc_a)
+    an_item(officer_a, person, source_reference="CAD 12", category="suspected_offender")
+    assert IntelligenceItem.objects.filter(person=person, category="suspected_offender").count() >= 2
+    page = matrix_for(
+        viewer=spoc_a, filters=MatrixFilters(category="suspected_offender"), purpose="OP-TEST testing", page_number=1
+    )
+    assert page.total == 1
+    assert sum(page.by_band.values()) == 1
+    assert sum(page.by_status.values()) == 1
+    assert len(page.page.object_list) == 1
