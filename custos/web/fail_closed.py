@@ -32,6 +32,9 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from csp.constants import HEADER as CSP_HEADER
+from csp.utils import build_policy
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
@@ -91,6 +94,11 @@ def refusal(request: HttpRequest, fault: Fault) -> HttpResponse:
         response = HttpResponse(body, status=503)
     response["Cache-Control"] = "no-store"
     response["Retry-After"] = "60"
+    # KeyProviderMiddleware answers before the inner middlewares that set these: set them here too.
+    response.headers.setdefault(CSP_HEADER, build_policy())
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Permissions-Policy", settings.CUSTOS_PERMISSIONS_POLICY)
+    response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
     return response
 
 

@@ -196,6 +196,9 @@ def test_without_the_key_provider_pages_and_the_api_answer_503_and_write_nothing
         status, body, headers = faulty.web.request("GET", person_page)
         assert_clean_refusal(status, body, 'id="keys-unavailable"', faulty)
         assert headers["Retry-After"] == "60"
+        # answered before the middlewares that set them: the security headers are there all the same
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+        assert headers["X-Frame-Options"] == "DENY"
         status, body, _ = faulty.web.request(
             "POST", "/people/add/", {"bcu": "1", "full_name": "Never Written", "reason": "fault injection"}
         )
