@@ -33,27 +33,19 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 from faker import Faker
 
 from custos.audit.models import Verb
 from custos.audit.services import Actor, event_record
-from custos.crypto.keys import get_provider
-from custos.register.bulk import BulkCounts, bundles_write
-from custos.register.guidance import Decision, versions_in_force
+from custos.register.bulk import BulkCounts
 from custos.register.models import BCU
 from custos.register.seeding import (
-    DemoArea,
     DemoGenerator,
     DemoRecord,
     SeedSummary,
-    _gangs_ensure,
     _sqlite_cache,
-    demo_bundle,
-    demo_gang_names,
-    seed_deciders,
+    seed_run_prepare,
 )
-from custos.register.services import RuleBroken, rubric_active
 
 SYSTEM = Actor.system("seed_scale")
 PURPOSE = "synthetic benchmark data (seed_scale)"
@@ -132,49 +124,17 @@ def seed_scale(
     events, so an interrupted run leaves whole batches and can be run again
     (it adds more people). Ends with one ``demo.seeded`` event.
     """
-    if people < 1:
-        raise ValueError("the number of people must be 1 or more")
-    if batch_size < 1:
-        raise ValueError("the batch size must be 1 or more")
-    get_provider()  # no key, no run: KeyUnavailable before the first write (gangs, deciders), as seed_demo
-    today = today or timezone.localdate()
-    rubric = rubric_active()
-    codes = [bcu.code for bcu in bcus]
-    gang_names = demo_gang_names(GANG_SEED, codes)
-    gangs, created = _gangs_ensure(bcus, gang_names, today)
-    deciders = seed_deciders(bcus)
-    by_code = {bcu.code: bcu for bcu in bcus}
-    boroughs = {bcu.code: {b.name: b for b in bcu.boroughs.all()} for bcu in bcus}
-    areas = [
-        DemoArea(bcu=bcu.code, boroughs=tuple(sorted(boroughs[bcu.code])), gangs=gang_names[bcu.code]) for bcu in bcus
-    ]
-    for area in areas:
-        if not area.boroughs:
-            raise RuleBroken(f"BCU {area.bcu} has no boroughs: run 'custos init'.")
+    run = seed_run_prepare(people=people, batch_size=batch_size, bcus=bcus, gang_seed=GANG_SEED, today=today)
     generator = ScaleGenerator(
-        items_per_person=items_per_person, seed=seed, areas=areas, rubric=rubric.definition, today=today
+        items_per_person=items_per_person, seed=seed, areas=run.areas, rubric=run.rubric.definition, today=run.today
     )
-    summary = SeedSummary(seed=seed, bcus=codes, gangs_created=created, counts=BulkCounts())
-    summary.decided_by = sorted({u.username for u in deciders.values()})
-    guided = {decision: versions_in_force(decision, today) for decision in Decision.values}
+    summary = SeedSummary(seed=seed, bcus=run.codes, gangs_created=run.gangs_created, counts=BulkCounts())
+    summary.decided_by = sorted({u.username for u in run.deciders.values()})
     remaining = people
     with _sqlite_cache(256 * 1024):
         while remaining:
             demos = [generator.person() for _ in range(min(batch_size, remaining))]
-            bundles = [
-                demo_bundle(
-                    demo,
-                    bcu=by_code[demo.bcu],
-                    boroughs=boroughs[demo.bcu],
-                    gangs=gangs,
-                    decider=deciders[demo.bcu],
-                    seed=seed,
-                    today=today,
-                    guided=guided,
-                )
-                for demo in demos
-            ]
-            written = bundles_write(actor=SYSTEM, bundles=bundles, rubric=rubric, today=today, purpose=PURPOSE)
+            written = run.write(demos, actor=SYSTEM, seed=seed, purpose=PURPOSE)
             summary.counts.add(written)
             summary.kinds.update(demo.kind for demo in demos)
             summary.people += len(demos)
@@ -190,7 +150,7 @@ def seed_scale(
             detail={
                 "scale": True,
                 "seed": seed,
-                "bcus": codes,
+                "bcus": run.codes,
                 "people": summary.people,
                 "items_per_person": items_per_person,
                 "items": summary.counts.items,

@@ -54,6 +54,7 @@ from custos.register.models import (
     Nature,
     Nomination,
     RagDecision,
+    Rubric,
     SelfDefinedEthnicity,
     SourceGrade,
     SourceType,
@@ -722,6 +723,76 @@ def _sqlite_cache(kib: int) -> Iterator[None]:
             cursor.execute(f"PRAGMA cache_size={previous}")
 
 
+@dataclass
+class SeedRun:
+    """What a seeding run writes against: the day, the active rubric, and each BCU's boroughs, gangs and decider."""
+
+    today: dt.date
+    rubric: Rubric
+    codes: list[str]
+    areas: list[DemoArea]
+    gangs: dict[tuple[str, str], Gang]
+    gangs_created: int
+    deciders: dict[str, User]
+    by_code: dict[str, BCU]
+    boroughs: dict[str, dict[str, Any]]
+    guided: dict[str, dict[str, int]]
+
+    def write(self, demos: Sequence[DemoPerson], *, actor: Actor, seed: int, purpose: str) -> BulkCounts:
+        """One batch of synthetic people, built by the services' builders and written in one transaction."""
+        bundles = [
+            demo_bundle(
+                demo,
+                bcu=self.by_code[demo.bcu],
+                boroughs=self.boroughs[demo.bcu],
+                gangs=self.gangs,
+                decider=self.deciders[demo.bcu],
+                seed=seed,
+                today=self.today,
+                guided=self.guided,
+            )
+            for demo in demos
+        ]
+        return bundles_write(actor=actor, bundles=bundles, rubric=self.rubric, today=self.today, purpose=purpose)
+
+
+def seed_run_prepare(
+    *, people: int, batch_size: int, bcus: Sequence[BCU], gang_seed: int, today: dt.date | None
+) -> SeedRun:
+    """Check the run's numbers and the key provider, then ensure the gangs (``gang_seed``'s) and the deciders.
+
+    No key, no run: ``KeyUnavailable`` before the first write (gangs, deciders), not after.
+    """
+    if people < 1:
+        raise ValueError("the number of people must be 1 or more")
+    if batch_size < 1:
+        raise ValueError("the batch size must be 1 or more")
+    get_provider()
+    day = today or timezone.localdate()
+    codes = [bcu.code for bcu in bcus]
+    gang_names = demo_gang_names(gang_seed, codes)
+    gangs, created = _gangs_ensure(bcus, gang_names, day)
+    boroughs = {bcu.code: {b.name: b for b in bcu.boroughs.all()} for bcu in bcus}
+    areas = [
+        DemoArea(bcu=bcu.code, boroughs=tuple(sorted(boroughs[bcu.code])), gangs=gang_names[bcu.code]) for bcu in bcus
+    ]
+    for area in areas:
+        if not area.boroughs:
+            raise RuleBroken(f"BCU {area.bcu} has no boroughs: run 'custos init'.")
+    return SeedRun(
+        today=day,
+        rubric=rubric_active(),
+        codes=codes,
+        areas=areas,
+        gangs=gangs,
+        gangs_created=created,
+        deciders=seed_deciders(bcus),
+        by_code={bcu.code: bcu for bcu in bcus},
+        boroughs=boroughs,
+        guided={decision: versions_in_force(decision, day) for decision in Decision.values},
+    )
+
+
 def seed_demo(
     *,
     people: int,
@@ -738,48 +809,17 @@ def seed_demo(
     whole batches. Running again adds more people (re-using the seed's
     gangs). Ends with one ``demo.seeded`` event summarising the run.
     """
-    if people < 1:
-        raise ValueError("the number of people must be 1 or more")
-    if batch_size < 1:
-        raise ValueError("the batch size must be 1 or more")
-    get_provider()  # no key, no run: KeyUnavailable before the first write (gangs, deciders), not after
-    today = today or timezone.localdate()
-    rubric = rubric_active()
-    codes = [bcu.code for bcu in bcus]
-    gang_names = demo_gang_names(seed, codes)
-    gangs, created = _gangs_ensure(bcus, gang_names, today)
-    deciders = seed_deciders(bcus)
-    by_code = {bcu.code: bcu for bcu in bcus}
-    boroughs = {bcu.code: {b.name: b for b in bcu.boroughs.all()} for bcu in bcus}
-    areas = [
-        DemoArea(bcu=bcu.code, boroughs=tuple(sorted(boroughs[bcu.code])), gangs=gang_names[bcu.code]) for bcu in bcus
-    ]
-    for area in areas:
-        if not area.boroughs:
-            raise RuleBroken(f"BCU {area.bcu} has no boroughs: run 'custos init'.")
-    summary = SeedSummary(seed=seed, bcus=codes, gangs_created=created)
-    summary.decided_by = sorted({u.username for u in deciders.values()})
-    generator = iter(DemoGenerator(seed=seed, areas=areas, rubric=rubric.definition, today=today))
-    guided = {decision: versions_in_force(decision, today) for decision in Decision.values}
+    run = seed_run_prepare(people=people, batch_size=batch_size, bcus=bcus, gang_seed=seed, today=today)
+    today, codes = run.today, run.codes
+    summary = SeedSummary(seed=seed, bcus=codes, gangs_created=run.gangs_created)
+    summary.decided_by = sorted({u.username for u in run.deciders.values()})
+    generator = iter(DemoGenerator(seed=seed, areas=run.areas, rubric=run.rubric.definition, today=today))
     used_gangs: set[str] = set()
     remaining = people
     with _sqlite_cache(256 * 1024):
         while remaining:
             demos = [next(generator) for _ in range(min(batch_size, remaining))]
-            bundles = [
-                demo_bundle(
-                    demo,
-                    bcu=by_code[demo.bcu],
-                    boroughs=boroughs[demo.bcu],
-                    gangs=gangs,
-                    decider=deciders[demo.bcu],
-                    seed=seed,
-                    today=today,
-                    guided=guided,
-                )
-                for demo in demos
-            ]
-            written = bundles_write(actor=SYSTEM, bundles=bundles, rubric=rubric, today=today, purpose=PURPOSE)
+            written = run.write(demos, actor=SYSTEM, seed=seed, purpose=PURPOSE)
             summary.counts.add(written)
             summary.kinds.update(demo.kind for demo in demos)
             summary.items_counting_for_nothing += sum(_counts_for_nothing(d) for d in demos)
@@ -803,7 +843,7 @@ def seed_demo(
                 "items": summary.counts.items,
                 "nominations": dict(summary.counts.nominations),
                 "decisions": dict(summary.counts.decisions),
-                "gangs_created": created,
+                "gangs_created": run.gangs_created,
             },
         )
     return summary
