@@ -11,11 +11,12 @@ delay and sends it SIGKILL, waits for it and, on PostgreSQL, for its server sess
 invariants with fresh connections. Forking saves Django's start-up (1-2 s) per kill.
 
 Rounds 0-2 run the operation without a kill: the median of their durations is the range the kill delays
-are drawn from (uniformly, seeded), and the effect of round 0 is the reference every round must equal. Every round seeds
-fresh work first (a new file, new people due for erasure, a new key-encryption key to re-wrap under), so
-each kill can land mid-work, and resumes right after its kill, as an operator would: each kill then
-starts from a known state, the delay is spread over the whole operation, and resuming is exercised 50
-times rather than once.
+are drawn from (uniformly, seeded, counted from the command's start; the range narrows after a kill that
+came once the command had returned, so that timing on a busy machine does not waste the rounds), and the
+effect of round 0 is the reference every round must equal. Every round seeds fresh work first (a new file,
+new people due for erasure, a new key-encryption key to re-wrap under), so each kill can land mid-work, and
+resumes right after its kill, as an operator would: each kill then starts from a known state, the delay is
+spread over the whole operation, and resuming is exercised 50 times rather than once.
 
 The last line of stdout is a JSON report (rounds, reference duration, where the kills landed, what
 state each kill left). Any broken invariant raises ``AssertionError`` naming the round (exit status 1).
@@ -125,13 +126,14 @@ class Run:
             finally:
                 os._exit(code)
         os.close(write_end)
+        marks = b""
         if delay is not None:
+            marks = os.read(read_end, 1)  # the delay counts from the command's start, not from the fork
             time.sleep(delay)
             os.kill(pid, signal.SIGKILL)
         with Timed("waiting for the child"):
             _, status = os.waitpid(pid, 0)
         self.seconds = time.monotonic() - started
-        marks = b""
         while chunk := os.read(read_end, 16):
             marks += chunk
         os.close(read_end)
@@ -142,6 +144,15 @@ class Run:
         if not self.killed and self.exit_code != 0:
             raise AssertionError(f"the command failed without being killed (exit status {self.exit_code})")
         _sessions_end()
+
+
+def _narrowed(reference_seconds: float, run: Run) -> float:
+    """The range of the next kill delays: narrowed after a kill that came once the command had returned.
+
+    The uninterrupted runs that set the range may have been slower than the command is now (a cold cache, another
+    process on the machine), and a kill after the end tests nothing; a kill during or before it keeps the range.
+    """
+    return reference_seconds * 0.8 if run.landed == "after" else reference_seconds
 
 
 def _sessions_end() -> None:
@@ -318,6 +329,7 @@ def crash_import(rounds: int, rng: random.Random, work: Path, size: int) -> dict
         else:
             run = Run(command, delay=rng.uniform(0, reference_seconds))
             landed[run.landed] += 1
+            reference_seconds = _narrowed(reference_seconds, run)
             # After the kill: the whole file with its events, or nothing at all.
             counts, verbs = _delta(_import_counts(), before), _verbs_since(seq)
             if counts == dict.fromkeys(counts, 0) and not verbs:
@@ -418,6 +430,7 @@ def crash_rotate(rounds: int, rng: random.Random, work: Path, size: int) -> dict
         else:
             run = Run(command, delay=rng.uniform(0, reference_seconds))
             landed[run.landed] += 1
+            reference_seconds = _narrowed(reference_seconds, run)
             active, under_new = _check_keys(plain, old_kek, old_ids, where)
             if _stray_key_copies(where):
                 assert active == old_kek, f"{where}: a key file copy left behind after the new file was in place"
@@ -596,6 +609,7 @@ def crash_sweep(rounds: int, rng: random.Random, work: Path, size: int) -> dict[
         else:
             run = Run(command, delay=rng.uniform(0, reference_seconds))
             landed[run.landed] += 1
+            reference_seconds = _narrowed(reference_seconds, run)
             with Timed("erasure checks"):
                 refs = Counter(e.person_ref for e in ledger.read())  # the ledger's own chain is checked too
                 states.update(_erasure_states(doomed, seq, refs, where))
